@@ -1,0 +1,345 @@
+"""Typed settings from one YAML file, `${ENV}` substitution and `CONNECTOR__SECTION__KEY` overrides.
+
+Every problem is reported at once, each with the file, line and key, and the fix. Unknown keys
+are errors (a typo must not silently fall back to a default). Secrets are `SecretStr`, so they
+never print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from connector.errors import ConfigError, Problem
+from connector.yamlfile import Location, YamlDocument, load_yaml
+
+ENV_PREFIX = "CONNECTOR__"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+
+
+class SourceTable(_Section):
+    """Where one generic-schema table comes from: a table name, column renames, or a SELECT."""
+
+    table: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    select: str | None = None
+
+
+class SegmentSettings(_Section):
+    """Names in a Segment / RudderStack warehouse; traits that carry account attributes."""
+
+    tracks: str = "tracks"
+    identifies: str = "identifies"
+    groups: str = "groups"
+    account_name_trait: str = "name"
+    status_trait: str = "status"
+    licenses_trait: str = "licenses"
+
+
+class SourceSettings(_Section):
+    """The vendor's product database."""
+
+    url: str | None = None
+    preset: Literal["generic", "segment"] = "generic"
+    db_schema: str | None = Field(default=None, alias="schema")
+    late_window_days: int = Field(default=2, ge=0, le=90)
+    pushdown: Literal["auto", "always", "never"] = "auto"
+    chunk_size: int = Field(default=50_000, ge=100)
+    max_future_minutes: int = Field(default=60, ge=0)
+    tables: dict[Literal["accounts", "users", "events"], SourceTable] = Field(default_factory=dict)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+
+
+class StoreSettings(_Section):
+    """The connector's own database."""
+
+    url: str = "sqlite:///connector.db"
+
+
+class SalesforceSettings(_Section):
+    """How to reach and authenticate to the org, and how frugally to push."""
+
+    login_url: str = "https://login.salesforce.com"
+    auth: Literal["jwt", "client_credentials", "password"] = "jwt"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    private_key_file: Path | None = None
+    ca_bundle: Path | None = None
+    api_version: str = "62.0"
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    api_reserve_percent: float = Field(default=10.0, ge=0, le=100)
+    bulk_threshold: int = Field(default=2_000, ge=1)
+    batch_size: int = Field(default=200, ge=1, le=200)
+    serial: bool = False
+    converted_leads: Literal["skip", "follow"] = "skip"
+    create_leads: bool = False
+    tags_mode: Literal["merge", "replace"] = "merge"
+    on_task_cleared: Literal["close", "annotate"] = "close"
+    max_retries: int = Field(default=5, ge=0, le=20)
+
+    @field_validator("api_version")
+    @classmethod
+    def _version_shape(cls, v: str) -> str:
+        v = v.removeprefix("v")
+        if not re.fullmatch(r"\d{2,3}\.0", v):
+            raise ValueError(f'{v!r} is not an API version like "62.0"')
+        return v
+
+
+class JobSchedule(_Section):
+    """When one job runs: every N minutes, or on a cron expression."""
+
+    every_minutes: float | None = Field(default=None, gt=0)
+    cron: str | None = None
+    enabled: bool = True
+
+
+class ServerSettings(_Section):
+    """The daemon's /healthz and /metrics endpoint."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+    max_sync_age_minutes: float = Field(default=90, gt=0)
+
+
+class LoggingSettings(_Section):
+    """Log level and format (`auto`: readable on a terminal, JSON lines otherwise)."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(_Section):
+    """The whole configuration file."""
+
+    timezone: str = "UTC"
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+    mappings: Path | None = None
+    schedule: dict[str, JobSchedule] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    _unset_env: dict[str, str] = PrivateAttr(default_factory=dict)
+    _doc: YamlDocument | None = PrivateAttr(default=None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'{v!r} is not an IANA time zone such as "Europe/Berlin"') from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, so log redaction can mask them."""
+        sf = self.salesforce
+        values = [
+            s.get_secret_value()
+            for s in (sf.client_secret, sf.password, sf.security_token)
+            if s is not None
+        ]
+        values += _url_passwords(self.source.url, self.store.url)
+        return [v for v in values if v and len(v) >= 4]
+
+
+def _url_passwords(*urls: str | None) -> list[str]:
+    from sqlalchemy.engine import make_url  # local: keep config import-light
+
+    found = []
+    for url in urls:
+        if not url:
+            continue
+        try:
+            pw = make_url(url).password
+        except Exception:
+            continue
+        if pw:
+            found.append(str(pw))
+    return found
+
+
+def _substitute_env(
+    value: Any, env: Mapping[str, str], loc: Location, missing: list[tuple[Location, str]]
+) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in strings; unset variables become None."""
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, env, (*loc, k), missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, env, (*loc, i), missing) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    unresolved: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        unresolved.append(name)
+        return ""
+
+    result = _ENV_REF.sub(repl, value)
+    if unresolved:
+        missing.extend((loc, name) for name in unresolved)
+        return None if result == "" else result
+    return result
+
+
+def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Apply CONNECTOR__SECTION__KEY=value (value parsed as YAML); return the keys applied."""
+    applied = []
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
+        if not parts:
+            continue
+        node = data
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        try:
+            node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            node[parts[-1]] = raw
+        applied.append(".".join(parts))
+    return applied
+
+
+def _fix_for(error: Mapping[str, Any], model_fields: list[str]) -> tuple[str, str]:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, model_fields, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return (
+            f"unknown key {key!r}.",
+            f"{hint}Remove it or rename it to a documented key (see config.example.yaml).",
+        )
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return (f"{error['input']!r} is not allowed here.", f"use one of {expected}.")
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    return (
+        msg[0].lower() + msg[1:] + ("" if msg.endswith(".") else "."),
+        "correct the value (see config.example.yaml for the expected form).",
+    )
+
+
+def _sibling_names(model: type[BaseModel], loc: Location) -> list[str]:
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            return []
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        current = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    fields = getattr(current, "model_fields", {}) if current else {}
+    names = list(fields)
+    names += [f.alias for f in fields.values() if f.alias]
+    return names
+
+
+def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, str]) -> Settings:
+    """Validate raw data (already parsed) into Settings, reporting every problem."""
+    where = doc.where if doc else (lambda loc: "configuration (" + ".".join(map(str, loc)) + ")")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [
+                Problem(
+                    where(()),
+                    "the file must be a mapping of sections "
+                    "(timezone, source, store, salesforce, …).",
+                    "start from config.example.yaml.",
+                )
+            ]
+        )
+    missing: list[tuple[Location, str]] = []
+    data = _substitute_env(data, env, (), missing)
+    overridden = _apply_env_overrides(data, env)
+    problems: list[Problem] = []
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            dotted = ".".join(map(str, loc))
+            place = (
+                f"environment ({ENV_PREFIX}{'__'.join(map(str, loc)).upper()})"
+                if dotted in overridden
+                else where(loc)
+            )
+            message, fix = _fix_for(error, _sibling_names(Settings, loc))
+            problems.append(Problem(place, message, fix))
+        raise ConfigError(problems) from None
+    settings._unset_env = {".".join(map(str, loc)): name for loc, name in missing}
+    settings._doc = doc
+    if doc is not None:
+        base = Path(doc.path).resolve().parent
+        sf = settings.salesforce
+        for attr in ("private_key_file", "ca_bundle"):
+            p = getattr(sf, attr)
+            if p is not None and not p.is_absolute():
+                setattr(sf, attr, base / p)
+        if settings.mappings is not None and not settings.mappings.is_absolute():
+            settings.mappings = base / settings.mappings
+    return settings
+
+
+def load_settings(path: Path | str | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load the configuration file (or the embedded defaults when `path` is None)."""
+    env = os.environ if env is None else env
+    if path is None:
+        return settings_from_data({}, None, env)
+    doc = load_yaml(path)
+    return settings_from_data(doc.data, doc, env)
+
+
+def unset_env_for(settings: Settings, dotted_key: str) -> str | None:
+    """The environment variable a key referred to but which was not set, if any."""
+    return settings._unset_env.get(dotted_key)
+
+
+def where_is(settings: Settings, *loc: str | int) -> str:
+    """`file:line (key)` for a key of the loaded file, for errors raised after loading."""
+    doc = settings._doc
+    if doc is None:
+        return "configuration (" + ".".join(map(str, loc)) + ")"
+    return doc.where(tuple(loc))

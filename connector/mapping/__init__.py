@@ -1,0 +1,1 @@
+"""Mapping YAML: schema, loader, and checks against the org's describe."""

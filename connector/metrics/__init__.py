@@ -1,0 +1,1 @@
+"""Pure metric functions, the rules language, milestones, tags and lifecycle."""

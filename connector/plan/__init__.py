@@ -1,0 +1,1 @@
+"""Diff metrics against what Salesforce last received into an immutable Plan; explain it."""

@@ -1,0 +1,1 @@
+"""A local Salesforce API emulator, faithful enough for unmodified real clients."""

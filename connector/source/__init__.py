@@ -1,0 +1,1 @@
+"""Readers of the vendor's product database: presets, watermarks, pushed-down rollups."""

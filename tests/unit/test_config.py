@@ -1,0 +1,69 @@
+"""Configuration loading: every problem reported with file, line, key and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.config import load_settings, unset_env_for
+from connector.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "config.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_without_a_file() -> None:
+    s = load_settings(None, env={})
+    assert s.timezone == "UTC"
+    assert s.store.url == "sqlite:///connector.db"
+    assert s.salesforce.api_version == "62.0"
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "timezone: Mars/Base\nsource:\n  preset: genric\nsalesforce:\n  pasword: x\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(p, env={})
+    text = str(info.value)
+    assert f"{p}:1 (timezone)" in text
+    assert f"{p}:3 (source.preset)" in text
+    assert f"{p}:5 (salesforce.pasword)" in text
+    assert "did you mean 'password'" in text
+    assert len(info.value.problems) == 3
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "store:\n  url: sqlite:///a.db\n  bad: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"config\.yaml:\d+: this is not valid YAML"):
+        load_settings(p, env={})
+
+
+def test_env_substitution_and_overrides(tmp_path: Path) -> None:
+    p = write(tmp_path, "salesforce:\n  client_id: ${SF_CLIENT_ID}\n  password: ${SF_PASSWORD}\n")
+    s = load_settings(p, env={"SF_CLIENT_ID": "abc", "CONNECTOR__STORE__URL": "sqlite:///o.db"})
+    assert s.salesforce.client_id == "abc"
+    assert s.salesforce.password is None
+    assert unset_env_for(s, "salesforce.password") == "SF_PASSWORD"
+    assert s.store.url == "sqlite:///o.db"
+
+
+def test_env_override_error_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="CONNECTOR__SALESFORCE__AUTH"):
+        load_settings(None, env={"CONNECTOR__SALESFORCE__AUTH": "magic"})
+
+
+def test_secrets_never_print(tmp_path: Path) -> None:
+    p = write(tmp_path, "salesforce:\n  client_secret: s3cr3t-value\n")
+    s = load_settings(p, env={})
+    assert "s3cr3t-value" not in repr(s)
+    assert "s3cr3t-value" in s.secrets()
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    p = write(tmp_path, "mappings: ./maps\nsalesforce:\n  ca_bundle: ca.pem\n")
+    s = load_settings(p, env={})
+    assert s.mappings == tmp_path / "maps"
+    assert s.salesforce.ca_bundle == tmp_path / "ca.pem"
