@@ -67,3 +67,10 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     s = load_settings(p, env={})
     assert s.mappings == tmp_path / "maps"
     assert s.salesforce.ca_bundle == tmp_path / "ca.pem"
+
+
+def test_the_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
+    s = load_settings(example, env={"SF_CLIENT_ID": "id"})
+    assert s.salesforce.client_id == "id"
+    assert s.source.preset == "generic"
