@@ -1,0 +1,109 @@
+"""Accounts and users: written only when their content changed (by content hash), and read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.clock import now
+from connector.store.models import Account, User
+from connector.store.upsert import batched, upsert
+
+ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
+USERS = User.__table__  # type: ignore[attr-defined]
+_BOOKKEEPING = {"content_hash", "first_seen", "updated_at"}
+#: Ids looked up per query when comparing hashes.
+_LOOKUP = 1_000
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """A stable hash of a row's content (bookkeeping columns excluded)."""
+    payload = {k: v for k, v in row.items() if k not in _BOOKKEEPING}
+    text = json.dumps(payload, sort_keys=True, default=_json_default, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _sync(conn: sa.Connection, table: sa.Table, key: str, rows: Sequence[dict[str, Any]]) -> int:
+    changed_total = 0
+    at = now()
+    for chunk in batched(rows, _LOOKUP):
+        for row in chunk:
+            row["content_hash"] = content_hash(row)
+        ids = [r[key] for r in chunk]
+        existing = dict(
+            conn.execute(
+                sa.select(table.c[key], table.c.content_hash).where(table.c[key].in_(ids))
+            ).all()
+        )
+        changed = []
+        for row in chunk:
+            old = existing.get(row[key])
+            if old == row["content_hash"]:
+                continue
+            changed.append({**row, "updated_at": at, "first_seen": at})
+        if changed:
+            # first_seen is kept for rows that exist: update every column but it.
+            update = [c for c in changed[0] if c not in (key, "first_seen")]
+            upsert(conn, table, changed, [key], update)
+            changed_total += len(changed)
+    return changed_total
+
+
+def sync_accounts(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Write accounts whose content changed (or that are new); returns how many were written.
+
+    Each row has the `accounts` columns except the bookkeeping ones (hash, first seen, updated).
+    """
+    return _sync(conn, ACCOUNTS, "account_id", rows)
+
+
+def sync_users(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Write users whose content changed (or that are new); returns how many were written."""
+    return _sync(conn, USERS, "user_id", rows)
+
+
+def known_account_ids(conn: sa.Connection) -> set[str]:
+    """Every account id the store knows."""
+    return set(conn.execute(sa.select(ACCOUNTS.c.account_id)).scalars())
+
+
+def iter_accounts(engine: sa.Engine, status: str | None = None) -> Iterator[Account]:
+    """Every account (optionally of one status), ordered by id."""
+    query = sa.select(ACCOUNTS).order_by(ACCOUNTS.c.account_id)
+    if status is not None:
+        query = query.where(ACCOUNTS.c.status == status)
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            yield Account.model_validate(dict(row))
+
+
+def get_account(engine: sa.Engine, account_id: str) -> Account | None:
+    """One account by id, or None."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(ACCOUNTS).where(ACCOUNTS.c.account_id == account_id))
+            .mappings()
+            .first()
+        )
+    return Account.model_validate(dict(row)) if row else None
+
+
+def iter_users(engine: sa.Engine, account_id: str | None = None) -> Iterator[User]:
+    """Every user (optionally of one account), ordered by account then id."""
+    query = sa.select(USERS).order_by(USERS.c.account_id, USERS.c.user_id)
+    if account_id is not None:
+        query = query.where(USERS.c.account_id == account_id)
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            yield User.model_validate(dict(row))

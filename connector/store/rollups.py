@@ -1,0 +1,169 @@
+"""The daily rollups: replaced day by day by the pull, read per account window by scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from itertools import groupby
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from connector.store.models import EventDaily, UsageDaily
+from connector.store.upsert import batched
+
+USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
+EVENTS = EventDaily.__table__  # type: ignore[attr-defined]
+
+#: A span of local days, both ends inclusive; an open end (None) means "and every later day".
+DaySpan = tuple[date, date | None]
+
+
+class UsageRow(NamedTuple):
+    """Events (and seconds, when the source has durations) of one user in one module on one day."""
+
+    account_id: str
+    user_id: str
+    day: date
+    module: str
+    events: int
+    duration_seconds: float | None
+
+
+class EventRow(NamedTuple):
+    """How often an event name occurred in an account on one day, and by how many users."""
+
+    account_id: str
+    day: date
+    event: str
+    events: int
+    users: int
+
+
+def _span_filter(table: sa.Table, spans: Sequence[DaySpan]) -> sa.ColumnElement[bool]:
+    parts = []
+    for first, last in spans:
+        cond = table.c.day >= first
+        if last is not None:
+            cond = sa.and_(cond, table.c.day <= last)
+        parts.append(cond)
+    return sa.or_(*parts)
+
+
+def delete_days(conn: sa.Connection, spans: Sequence[DaySpan]) -> int:
+    """Delete both rollups on the given days (every account); returns usage rows deleted."""
+    if not spans:
+        return 0
+    deleted = conn.execute(sa.delete(USAGE).where(_span_filter(USAGE, spans))).rowcount or 0
+    conn.execute(sa.delete(EVENTS).where(_span_filter(EVENTS, spans)))
+    return deleted
+
+
+def delete_all(conn: sa.Connection) -> None:
+    """Delete every rollup row (a full re-pull rebuilds them)."""
+    conn.execute(sa.delete(USAGE))
+    conn.execute(sa.delete(EVENTS))
+
+
+def insert_usage(conn: sa.Connection, rows: Iterable[UsageRow]) -> int:
+    """Insert usage rollup rows (their days must have been deleted first); returns the count."""
+    count = 0
+    stmt = sa.insert(USAGE)
+    for chunk in batched(rows):
+        conn.execute(stmt, [r._asdict() for r in chunk])
+        count += len(chunk)
+    return count
+
+
+def insert_events(conn: sa.Connection, rows: Iterable[EventRow]) -> int:
+    """Insert event-name rollup rows (their days deleted first); returns the count."""
+    count = 0
+    stmt = sa.insert(EVENTS)
+    for chunk in batched(rows):
+        conn.execute(stmt, [r._asdict() for r in chunk])
+        count += len(chunk)
+    return count
+
+
+def _window(table: sa.Table, since_day: date, until_day: date) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.day >= since_day, table.c.day <= until_day)
+
+
+def iter_usage(
+    engine: sa.Engine,
+    since_day: date,
+    until_day: date,
+    account_ids: Sequence[str] | None = None,
+) -> Iterator[UsageRow]:
+    """Usage rows with `since_day <= day <= until_day`, ordered by account, day, user, module.
+
+    Rows stream from the database, so memory stays flat however many accounts there are.
+    """
+    query = (
+        sa.select(
+            USAGE.c.account_id,
+            USAGE.c.user_id,
+            USAGE.c.day,
+            USAGE.c.module,
+            USAGE.c.events,
+            USAGE.c.duration_seconds,
+        )
+        .where(_window(USAGE, since_day, until_day))
+        .order_by(USAGE.c.account_id, USAGE.c.day, USAGE.c.user_id, USAGE.c.module)
+    )
+    if account_ids is not None:
+        query = query.where(USAGE.c.account_id.in_(list(account_ids)))
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+        for row in result:
+            yield UsageRow(*row)
+
+
+def usage_by_account(
+    engine: sa.Engine, since_day: date, until_day: date
+) -> Iterator[tuple[str, list[UsageRow]]]:
+    """`iter_usage` grouped: one (account id, its rows) pair at a time."""
+    for account_id, rows in groupby(
+        iter_usage(engine, since_day, until_day), key=lambda r: r.account_id
+    ):
+        yield account_id, list(rows)
+
+
+def iter_event_daily(
+    engine: sa.Engine,
+    since_day: date,
+    until_day: date,
+    account_ids: Sequence[str] | None = None,
+) -> Iterator[EventRow]:
+    """Event-name rows in the window, ordered by account, day, event."""
+    query = (
+        sa.select(
+            EVENTS.c.account_id, EVENTS.c.day, EVENTS.c.event, EVENTS.c.events, EVENTS.c.users
+        )
+        .where(_window(EVENTS, since_day, until_day))
+        .order_by(EVENTS.c.account_id, EVENTS.c.day, EVENTS.c.event)
+    )
+    if account_ids is not None:
+        query = query.where(EVENTS.c.account_id.in_(list(account_ids)))
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+        for row in result:
+            yield EventRow(*row)
+
+
+def usage_bounds(engine: sa.Engine) -> tuple[date | None, date | None]:
+    """The first and last day with any usage (None, None when there is none), for backfills."""
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            sa.select(sa.func.min(USAGE.c.day), sa.func.max(USAGE.c.day))
+        ).one()
+    return first, last
+
+
+def has_durations(engine: sa.Engine) -> bool:
+    """Whether any usage row carries a duration (scoring drops time spent when none does)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(USAGE.c.account_id).where(USAGE.c.duration_seconds.is_not(None)).limit(1)
+        ).first()
+    return found is not None
