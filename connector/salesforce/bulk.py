@@ -190,7 +190,7 @@ def ingest(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, dict[str, RecordResult]]:
     """Run one ingest job to the end; returns the job id and results keyed by `key_column`."""
-    columns = [key_column] + sorted({c for r in rows for c in r} - {key_column})
+    columns = [key_column, *sorted({c for r in rows for c in r} - {key_column})]
     job_id = create_job(client, sobject, operation, external_field)
     if on_job is not None:
         on_job(job_id)
