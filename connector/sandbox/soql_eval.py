@@ -154,9 +154,10 @@ class _Execution:
     # --- plain records ------------------------------------------------------------------
 
     def _columns(self) -> list[ResolvedPath]:
-        """The SELECT list resolved, FIELDS() expanded; a field named twice is an error."""
+        """The SELECT list resolved, FIELDS() expanded; a field written twice is an error."""
         columns: list[ResolvedPath] = []
         seen: set[tuple[str, ...]] = set()
+        named: set[tuple[str, ...]] = set()
         for item in self.query.select:
             if isinstance(item, FieldsFunction):
                 for path in self._expand_fields(item):
@@ -166,10 +167,12 @@ class _Execution:
                 continue
             assert isinstance(item, FieldPath)
             path = self.schema.resolve(item, self.sobject)
-            if path.key in seen:
+            if path.key in named:
                 raise self._malformed(item.position, f"duplicate field selected: {item.text}")
-            seen.add(path.key)
-            columns.append(path)
+            named.add(path.key)
+            if path.key not in seen:  # FIELDS() may already have brought it in
+                seen.add(path.key)
+                columns.append(path)
         return columns
 
     def _expand_fields(self, item: FieldsFunction) -> list[ResolvedPath]:
