@@ -1,0 +1,255 @@
+"""Daily usage laid out on an [entities × days] grid, with rolling windows over it.
+
+An entity is an account (or, for leads, a trial user). Every window metric becomes a
+difference of cumulative sums, so each metric is known for every day of the history at
+once and the cost grows with entities × days, not with the number of rollup rows twice.
+Distinct-user windows use disjoint coverage intervals per (entity, user) pair: a user
+active on day d covers days d … d+W−1 up to its next active day, so adding +1/−1 at the
+interval ends and summing along the days counts each user once per window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NO_DAY = np.iinfo(np.int64).max // 4  # "never" as a day number
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values, for ids of any type."""
+    if values.size == 0:
+        return np.empty(0, np.int64), np.empty(0, dtype=object)
+    if values.dtype.kind in "iub":
+        uniques, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int64), uniques
+    index: dict[object, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values.tolist()),
+        dtype=np.int64,
+        count=values.size,
+    )
+    uniques = np.empty(len(index), dtype=object)
+    uniques[:] = list(index)
+    return codes, uniques
+
+
+def positions(ids: np.ndarray, known: list[str]) -> np.ndarray:
+    """Position of each id in `known` (−1 when unknown), for row → entity mapping."""
+    lookup = {k: i for i, k in enumerate(known)}
+    if ids.size == 0:
+        return np.empty(0, np.int64)
+    codes, uniques = factorize(ids)
+    where = np.fromiter(
+        (lookup.get(u if isinstance(u, str) else str(u), -1) for u in uniques.tolist()),
+        dtype=np.int64,
+        count=uniques.size,
+    )
+    return where[codes]
+
+
+@dataclass
+class UsageGrid:
+    """Per-entity daily arrays over days `first_day` … `last_day` (day numbers)."""
+
+    n: int
+    first_day: int
+    last_day: int
+    events: np.ndarray  # int64 [n, D]
+    duration: np.ndarray | None  # float64 seconds [n, D], None without durations
+    row_entity: np.ndarray  # rows inside the grid (after the as-of cut-off)
+    row_pair: np.ndarray
+    row_col: np.ndarray
+    row_events: np.ndarray
+    row_module: np.ndarray
+    row_last: np.ndarray  # latest known event time of the row (epoch s; NaN unknown)
+    first_active_day: np.ndarray  # per entity, over all rows up to as-of (NO_DAY if never)
+    seed_last_at: np.ndarray  # latest activity before the grid (epoch s; NaN)
+    seed_last_day: np.ndarray  # its day number (NO_DAY when none)
+    day_start_seconds: np.ndarray  # [D] epoch seconds of each day's start in the zone
+    _cumsums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _users: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def days(self) -> int:
+        return self.last_day - self.first_day + 1
+
+    def columns(self, first: int, last: int) -> np.ndarray:
+        """Grid columns for day numbers first … last."""
+        return np.arange(first - self.first_day, last - self.first_day + 1)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.events > 0
+
+    def _cumsum(self, key: str, values: np.ndarray) -> np.ndarray:
+        cached = self._cumsums.get(key)
+        if cached is None:
+            cached = np.zeros((self.n, self.days + 1), dtype=values.dtype)
+            np.cumsum(values, axis=1, out=cached[:, 1:])
+            self._cumsums[key] = cached
+        return cached
+
+    def window(
+        self, key: str, values: np.ndarray, width: int, cols: np.ndarray, offset: int = 0
+    ) -> np.ndarray:
+        """Sum of `values` over days [t−offset−width+1, t−offset] for each column t."""
+        c = self._cumsum(key, values)
+        hi = np.clip(cols - offset + 1, 0, self.days)
+        lo = np.clip(cols - offset - width + 1, 0, self.days)
+        return c[:, hi] - c[:, lo]
+
+    def events_window(self, width: int, cols: np.ndarray, offset: int = 0) -> np.ndarray:
+        return self.window("events", self.events, width, cols, offset)
+
+    def active_days_window(self, width: int, cols: np.ndarray, offset: int = 0) -> np.ndarray:
+        return self.window("active", self.active.astype(np.int32), width, cols, offset)
+
+    def duration_window(self, width: int, cols: np.ndarray) -> np.ndarray | None:
+        if self.duration is None:
+            return None
+        return self.window("duration", self.duration, width, cols)
+
+    def distinct_users(self, width: int, cols: np.ndarray) -> np.ndarray:
+        """Distinct active users per entity over the `width` days ending at each column."""
+        full = self._users.get(width)
+        if full is None:
+            full = self._distinct_users_full(width)
+            self._users[width] = full
+        return full[:, cols]
+
+    def _distinct_users_full(self, width: int) -> np.ndarray:
+        d = self.days
+        active = self.row_events > 0
+        pair, col, ent = self.row_pair[active], self.row_col[active], self.row_entity[active]
+        if pair.size == 0:
+            return np.zeros((self.n, d), dtype=np.int32)
+        key = pair * (d + 1) + col
+        order = np.argsort(key, kind="stable")
+        key, pair, col, ent = key[order], pair[order], col[order], ent[order]
+        keep = np.ones(key.size, dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+        pair, col, ent = pair[keep], col[keep], ent[keep]
+        nxt = np.full(col.size, d + width, dtype=np.int64)
+        same = pair[1:] == pair[:-1]
+        nxt[:-1][same] = col[1:][same]
+        end = np.minimum(col + width, nxt)
+        stride = d + 1
+        size = self.n * stride
+        diff = np.bincount(ent * stride + col, minlength=size).astype(np.int32)
+        inside = end < stride
+        diff -= np.bincount(ent[inside] * stride + end[inside], minlength=size).astype(np.int32)
+        return np.cumsum(diff.reshape(self.n, stride), axis=1)[:, :d].astype(np.int32)
+
+    def rows_window(
+        self, key: str, mask: np.ndarray, width: int, cols: np.ndarray, offset: int = 0
+    ) -> np.ndarray:
+        """Windowed events of the rows selected by `mask` (one module's rows, say)."""
+        if key not in self._cumsums:
+            flat = self.row_entity[mask] * self.days + self.row_col[mask]
+            counts = np.bincount(
+                flat, weights=self.row_events[mask], minlength=self.n * self.days
+            ).astype(np.int64)
+            self._cumsum(key, counts.reshape(self.n, self.days))
+        return self.window(key, self.events, width, cols, offset)
+
+    def last_active(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Latest activity time (epoch s, NaN none) and its day number, as of each column."""
+        cached = self._cumsums.get("last_at")
+        if cached is None:
+            d = self.days
+            active = self.row_events > 0
+            flat = self.row_entity[active] * d + self.row_col[active]
+            times = self.row_last[active]
+            # a row without a known time counts from the start of its day
+            fallback = self.day_start_seconds[self.row_col[active]]
+            times = np.where(np.isnan(times), fallback, times)
+            per_day = np.full(self.n * d, -np.inf)
+            np.maximum.at(per_day, flat, times)
+            per_day = per_day.reshape(self.n, d)
+            seed = np.where(np.isnan(self.seed_last_at), -np.inf, self.seed_last_at)
+            per_day[:, 0] = np.maximum(per_day[:, 0], seed)
+            cached = np.maximum.accumulate(per_day, axis=1)
+            self._cumsums["last_at"] = cached
+            day_of = np.where(self.active, np.arange(d)[None, :] + self.first_day, -NO_DAY)
+            day_of[:, 0] = np.maximum(
+                day_of[:, 0], np.where(self.seed_last_day == NO_DAY, -NO_DAY, self.seed_last_day)
+            )
+            self._cumsums["last_day"] = np.maximum.accumulate(day_of, axis=1)
+        seconds = cached[:, cols]
+        seconds = np.where(np.isinf(seconds), np.nan, seconds)
+        days = self._cumsums["last_day"][:, cols].astype(np.float64)
+        days[days < -NO_DAY / 2] = np.nan
+        return seconds, days
+
+
+def build_usage_grid(
+    n: int,
+    entity: np.ndarray,
+    pair: np.ndarray,
+    day: np.ndarray,
+    module: np.ndarray,
+    events: np.ndarray,
+    duration: np.ndarray | None,
+    first_at: np.ndarray,
+    last_at: np.ndarray,
+    first_day: int,
+    last_day: int,
+    as_of_seconds: float,
+    day_start_seconds: np.ndarray,
+) -> UsageGrid:
+    """Lay rollup rows (already mapped to entity and pair codes) on the day grid.
+
+    Rows after the evaluation time are dropped: later days entirely, and rows of the
+    evaluation day whose first event came after `as_of_seconds`. A row's latest time beyond
+    the evaluation time is replaced by its first time, the latest one known to count.
+    """
+    keep = (entity >= 0) & (day <= last_day)
+    on_last = day == last_day
+    keep &= ~(on_last & (first_at > as_of_seconds))
+    last = np.where(last_at > as_of_seconds, first_at, last_at)
+    last = np.where(last > as_of_seconds, np.nan, last)
+
+    active = keep & (events > 0)
+    first_active = np.full(n, NO_DAY, dtype=np.int64)
+    np.minimum.at(first_active, entity[active], day[active])
+
+    before = active & (day < first_day)
+    seed_at = np.full(n, -np.inf)
+    np.maximum.at(seed_at, entity[before], np.where(np.isnan(last[before]), -np.inf, last[before]))
+    seed_day = np.full(n, -NO_DAY, dtype=np.int64)
+    np.maximum.at(seed_day, entity[before], day[before])
+    # a pre-grid active day without a known time counts from the start of that day (UTC)
+    no_time = np.isinf(seed_at) & (seed_day > -NO_DAY)
+    seed_at[no_time] = seed_day[no_time] * 86400.0
+    seed_at[np.isinf(seed_at)] = np.nan
+    seed_day[seed_day == -NO_DAY] = NO_DAY
+
+    inside = keep & (day >= first_day)
+    d = last_day - first_day + 1
+    ent, col = entity[inside], (day[inside] - first_day).astype(np.int64)
+    ev = events[inside]
+    flat = ent * d + col
+    grid_events = np.bincount(flat, weights=ev, minlength=n * d).astype(np.int64).reshape(n, d)
+    grid_duration = None
+    if duration is not None:
+        dur = np.nan_to_num(duration[inside], nan=0.0)
+        grid_duration = np.bincount(flat, weights=dur, minlength=n * d).reshape(n, d)
+    return UsageGrid(
+        n=n,
+        first_day=first_day,
+        last_day=last_day,
+        events=grid_events,
+        duration=grid_duration,
+        row_entity=ent,
+        row_pair=pair[inside],
+        row_col=col,
+        row_events=ev,
+        row_module=module[inside],
+        row_last=last[inside],
+        first_active_day=first_active,
+        seed_last_at=seed_at,
+        seed_last_day=seed_day,
+        day_start_seconds=day_start_seconds,
+    )
