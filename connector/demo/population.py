@@ -1,0 +1,539 @@
+"""Who the demo customers are: accounts and their lifecycle, their users, and the invitations.
+
+Everything here is decided up front and is small (one row per account and per user); the events
+are drawn from it day by day in `connector.demo.activity`. Each account draws from its own
+random stream, so an account looks the same whatever else is generated around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from connector.demo import names
+
+DAY = 86_400
+HOUR = 3_600
+
+# Share of accounts per status, then of each status per usage profile. Shares are allocated
+# exactly (largest remainder), so even a small demo has every kind of account.
+STATUS_SHARES: dict[str, float] = {"paying": 0.58, "trial": 0.14, "free": 0.16, "cancelled": 0.12}
+PROFILE_SHARES: dict[str, dict[str, float]] = {
+    "paying": {
+        "healthy": 0.36,
+        "at_capacity": 0.08,
+        "onboarding": 0.12,
+        "middling": 0.19,
+        "declining": 0.09,
+        "dormant": 0.11,
+        "returning": 0.05,
+    },
+    "trial": {"engaged_trial": 0.42, "lukewarm_trial": 0.34, "untouched_trial": 0.24},
+    "free": {"lapsed_trial": 0.35, "casual_free": 0.4, "inactive_free": 0.25},
+    "cancelled": {"recently_cancelled": 0.5, "long_cancelled": 0.5},
+}
+ESTABLISHED = frozenset({"healthy", "at_capacity", "middling", "declining", "dormant", "returning"})
+SALESFORCE_ID_SHARE = 0.88  # paying and cancelled accounts already linked to a Salesforce Account
+WEEKEND_FACTOR = 0.18
+ADOPTION_CHANCE = {"reports": 0.85, "integrations": 0.55, "api": 0.4}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The generated period: whole UTC days, the last one ending at `as_of` (epoch seconds)."""
+
+    start: int
+    as_of: int
+    days: int
+
+    @classmethod
+    def ending(cls, as_of: datetime, days: int) -> Window:
+        as_of = as_of.astimezone(UTC)
+        first = datetime.combine(as_of.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
+        return cls(start=int(first.timestamp()), as_of=int(as_of.timestamp()), days=days)
+
+    @property
+    def span(self) -> float:
+        """Days from the window's start to `as_of`."""
+        return (self.as_of - self.start) / DAY
+
+    @property
+    def first_date(self) -> date:
+        return datetime.fromtimestamp(self.start, UTC).date()
+
+    def weekend(self) -> np.ndarray:
+        """True for each window day that falls on a Saturday or Sunday."""
+        first = self.first_date
+        return np.array([(first + timedelta(days=d)).weekday() >= 5 for d in range(self.days)])
+
+    def zone_offsets(self) -> np.ndarray:
+        """Seconds east of UTC at local noon, per zone in `names.ZONES` and window day."""
+        first = self.first_date
+        out = np.zeros((len(names.ZONES), self.days), dtype=np.int64)
+        for z, zone in enumerate(names.ZONES):
+            tz = ZoneInfo(zone)
+            for d in range(self.days):
+                noon = datetime.combine(first + timedelta(days=d), datetime.min.time(), tz)
+                offset = (noon + timedelta(hours=12)).utcoffset()
+                out[z, d] = int(offset.total_seconds()) if offset is not None else 0
+        return out
+
+
+@dataclass(frozen=True)
+class Account:
+    """One customer account as the product database holds it, plus how it behaves."""
+
+    account_id: str
+    name: str
+    domain: str
+    status: str
+    plan: str
+    licenses: int | None
+    created_at: int
+    trial_started_at: int | None
+    trial_ends_at: int | None
+    paid_at: int | None
+    cancelled_at: int | None
+    csm_email: str | None
+    company_size: str
+    salesforce_id: str | None
+    industry: str
+    region: str
+    zone: int
+    profile: str
+
+    def row(self) -> dict[str, Any]:
+        """The `accounts` table row (timestamps as UTC datetimes)."""
+        return {
+            "account_id": self.account_id,
+            "name": self.name,
+            "status": self.status,
+            "licenses": self.licenses,
+            "plan": self.plan,
+            "created_at": _dt(self.created_at),
+            "trial_started_at": _dt(self.trial_started_at),
+            "trial_ends_at": _dt(self.trial_ends_at),
+            "paid_at": _dt(self.paid_at),
+            "cancelled_at": _dt(self.cancelled_at),
+            "csm_email": self.csm_email,
+            "company_size": self.company_size,
+            "salesforce_id": self.salesforce_id,
+            "domain": self.domain,
+            "industry": self.industry,
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True)
+class Users:
+    """Every user of every account, as columns (row i is one user), ordered by account."""
+
+    user_id: list[str]
+    account: np.ndarray  # index into Population.accounts
+    email: list[str]
+    name: list[str]
+    created: np.ndarray  # epoch seconds
+    propensity: np.ndarray  # chance of being active on a full-intensity weekday
+    rate: np.ndarray  # mean events per active day beyond the login
+
+    def __len__(self) -> int:
+        return len(self.user_id)
+
+    def rows(self, account_ids: list[str]) -> list[dict[str, Any]]:
+        """The `users` table rows, given the id of each account by index."""
+        return [
+            {
+                "user_id": self.user_id[i],
+                "account_id": account_ids[int(self.account[i])],
+                "email": self.email[i],
+                "name": self.name[i],
+                "created_at": _dt(int(self.created[i])),
+            }
+            for i in range(len(self))
+        ]
+
+
+@dataclass(frozen=True)
+class Population:
+    """The accounts, their users and invitations, and each account's activity curve."""
+
+    window: Window
+    accounts: list[Account]
+    users: Users
+    intensity: np.ndarray  # (accounts, days): activity multiplier, 0 = no use at all
+    adoption_day: np.ndarray  # (accounts, key modules): window day a key module is first used
+    invite_user: np.ndarray  # the inviting user of each invitation
+    invite_at: np.ndarray  # epoch seconds of each invitation
+    offsets: np.ndarray  # (zones, days): seconds east of UTC
+    weekend: np.ndarray  # (days,): bool
+
+    @property
+    def account_zone(self) -> np.ndarray:
+        return np.array([a.zone for a in self.accounts], dtype=np.int64)
+
+
+@dataclass
+class _Lifecycle:
+    created: float
+    curve: np.ndarray
+    trial: tuple[float, float] | None = None
+    paid: float | None = None
+    cancelled: float | None = None
+
+
+def _dt(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def allocate(total: int, shares: dict[str, float]) -> dict[str, int]:
+    """Split `total` by `shares` exactly (largest remainder; ties by order)."""
+    weight = sum(shares.values())
+    raw = {k: total * v / weight for k, v in shares.items()}
+    counts = {k: int(r) for k, r in raw.items()}
+    left = total - sum(counts.values())
+    by_remainder = sorted(shares, key=lambda k: (-(raw[k] - counts[k]), list(shares).index(k)))
+    for k in by_remainder[:left]:
+        counts[k] += 1
+    return counts
+
+
+def _profiles(total: int, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """(status, profile) for each account, in a seeded random order."""
+    out: list[tuple[str, str]] = []
+    for status, n in allocate(total, STATUS_SHARES).items():
+        for profile, m in allocate(n, PROFILE_SHARES[status]).items():
+            out += [(status, profile)] * m
+    order = rng.permutation(len(out))
+    return [out[i] for i in order]
+
+
+def _company_names(total: int, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """Unique (company name, web domain) pairs."""
+    combos = [(s, x) for s in names.COMPANY_STEMS for x in names.COMPANY_SUFFIXES]
+    out: list[tuple[str, str]] = []
+    round_ = 0
+    while len(out) < total:
+        qualifier = "" if round_ == 0 else names.COMPANY_QUALIFIERS[(round_ - 1) % 5]
+        number = "" if round_ <= len(names.COMPANY_QUALIFIERS) else f" {round_}"
+        for i in rng.permutation(len(combos)):
+            stem, suffix = combos[i]
+            name = " ".join(p for p in (stem, suffix, qualifier) if p) + number
+            slug = name.lower().replace(" ", "-")
+            tld = names.TLDS[int(i) % len(names.TLDS)]
+            out.append((name, f"{slug}.{tld}"))
+            if len(out) == total:
+                break
+        round_ += 1
+    return out
+
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_account_id(n: int) -> str:
+    """A well-formed 18-character Account Id (prefix 001) for counter `n`."""
+    digits = ""
+    for _ in range(9):
+        n, r = divmod(n, 62)
+        digits = _BASE62[r] + digits
+    id15 = "001Dm0" + digits
+    suffix = ""
+    for start in (0, 5, 10):
+        bits = sum(1 << i for i, ch in enumerate(id15[start : start + 5]) if "A" <= ch <= "Z")
+        suffix += _SUFFIX[bits]
+    return id15 + suffix
+
+
+def _u(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(rng.uniform(low, high))
+
+
+def _lifecycle(profile: str, rng: np.random.Generator, t: np.ndarray, span: float) -> _Lifecycle:
+    """When the account signed up, trialled, paid or cancelled, and its activity per day."""
+    ones = np.ones_like(t)
+    if profile in ESTABLISHED:
+        created = -_u(rng, 60, 1000)
+        trial = (created, created + 14) if rng.random() < 0.55 else None
+        paid = created + (_u(rng, 5, 14) if trial else _u(rng, 0, 10))
+        if profile == "healthy":
+            curve = ones
+        elif profile == "at_capacity":
+            curve = 1.1 * ones
+        elif profile == "middling":
+            curve = 0.45 * ones
+        elif profile == "declining":
+            # Flat, then sliding to a sixth over the last five weeks: a clear downward trend.
+            curve = 0.9 * np.clip(1 - (t - (span - 35)) / 35 * 0.85, 0.15, 1)
+        elif profile == "dormant":
+            curve = np.where(t < span - _u(rng, 15, 60), 0.5, 0.0)
+        else:  # returning: away for 31-45 days, back in the last week or so
+            back = span - _u(rng, 2, 8)
+            away = back - _u(rng, 31, 45)
+            curve = np.where(t < away, 0.8, np.where(t < back, 0.0, 1.0))
+        return _Lifecycle(created, curve, trial, paid)
+    if profile == "onboarding":
+        created = span - _u(rng, 15, 80)
+        trial = (created, created + 14) if rng.random() < 0.5 else None
+        paid = created + (_u(rng, 5, 14) if trial else _u(rng, 0, 3))
+        ramp = 0.5 + 0.5 * np.clip((t - created) / 21, 0, 1)
+        return _Lifecycle(created, ramp, trial, paid)
+    if profile.endswith("_trial") and profile != "lapsed_trial":
+        length = 30.0 if rng.random() < 0.3 else 14.0
+        earliest = 3.5 if profile == "engaged_trial" else 0.3
+        started = span - _u(rng, earliest, length - 0.3)
+        level = {"engaged_trial": 1.2, "lukewarm_trial": 0.22, "untouched_trial": 0.0}[profile]
+        return _Lifecycle(started, level * ones, (started, started + length))
+    if profile == "lapsed_trial":
+        started = span - _u(rng, 16, 90)
+        ends = started + 14
+        return _Lifecycle(started, np.where(t < ends, 0.4, 0.02), (started, ends))
+    if profile == "casual_free":
+        return _Lifecycle(span - _u(rng, 20, 700), 0.12 * ones)
+    if profile == "inactive_free":
+        return _Lifecycle(span - _u(rng, 1, 400), 0.0 * ones)
+    if profile == "recently_cancelled":
+        created = -_u(rng, 200, 1000)
+        cancelled = span - _u(rng, 3, 60)
+        fading = np.clip(0.1 + 0.5 * (cancelled - t) / 21, 0.1, 0.6)
+        return _Lifecycle(
+            created, np.where(t < cancelled, fading, 0.0), None, created + 7, cancelled
+        )
+    # long_cancelled: gone before the window opened
+    cancelled = -_u(rng, 1, 300)
+    created = cancelled - _u(rng, 120, 700)
+    return _Lifecycle(created, 0.0 * ones, None, created + 7, cancelled)
+
+
+def _seat_count(profile: str, licenses: int | None, rng: np.random.Generator) -> int:
+    if profile == "at_capacity" and licenses:
+        return licenses + int(rng.integers(0, 3))
+    if licenses:
+        share = _u(rng, 0.3, 0.7) if profile == "onboarding" else _u(rng, 0.45, 0.95)
+        return max(1, round(licenses * share))
+    return {
+        "engaged_trial": int(rng.integers(2, 7)),
+        "lukewarm_trial": int(rng.integers(1, 3)),
+        "lapsed_trial": int(rng.integers(1, 4)),
+        "casual_free": int(rng.integers(1, 4)),
+    }.get(profile, 1)
+
+
+def _person_names(rng: np.random.Generator, count: int, domain: str) -> tuple[list[str], list[str]]:
+    firsts = rng.integers(0, len(names.FIRST_NAMES), count)
+    lasts = rng.integers(0, len(names.LAST_NAMES), count)
+    seen: dict[str, int] = {}
+    emails, full = [], []
+    for f, la in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        first, last = names.FIRST_NAMES[f], names.LAST_NAMES[la]
+        local = f"{first}.{last}".lower()
+        seen[local] = seen.get(local, 0) + 1
+        if seen[local] > 1:
+            local += str(seen[local])
+        emails.append(f"{local}@{domain}")
+        full.append(f"{first} {last}")
+    return emails, full
+
+
+@dataclass
+class _AccountUsers:
+    created: list[int]
+    propensity: list[float]
+    rate: list[float]
+    emails: list[str]
+    names: list[str]
+    invites: list[tuple[int, int]]  # (index of the inviting user within the account, time)
+
+
+def _join_times(
+    rng: np.random.Generator,
+    count: int,
+    life: _Lifecycle,
+    window: Window,
+    weekend: np.ndarray,
+    offsets: np.ndarray,
+) -> list[int]:
+    """Times at which `count` colleagues join during the window, on working days and hours."""
+    days = np.arange(window.days)
+    weight = life.curve * np.where(weekend, 0.1, 1.0)
+    # From the second window day and a day and a half after signup (so an invitation, sent up
+    # to 20 hours earlier, falls inside the window and after its sender joined).
+    usable = (days >= 1) & (days > life.created + 1.5) & (days <= window.days - 2)
+    weight = np.where(usable, weight, 0)
+    if life.created >= 0:  # a new account: colleagues arrive in its first weeks
+        weight = weight * np.exp(-np.clip(days - life.created, 0, None) / 14)
+    if count == 0 or weight.sum() <= 0:
+        return []
+    picked = rng.choice(window.days, size=count, p=weight / weight.sum())
+    hours = rng.uniform(8.5, 17.5, count)
+    times = (
+        int(window.start + d * DAY + h * HOUR - offsets[d])
+        for d, h in zip(picked.tolist(), hours.tolist(), strict=True)
+    )
+    return sorted(x for x in times if x < window.as_of - HOUR)
+
+
+def _users_for(
+    rng: np.random.Generator,
+    profile: str,
+    life: _Lifecycle,
+    seats: int,
+    domain: str,
+    window: Window,
+    weekend: np.ndarray,
+    offsets: np.ndarray,
+) -> _AccountUsers:
+    """The account's users: the signup first, colleagues before or during the window."""
+    created_ts = window.start + life.created * DAY
+    first = int(created_ts + rng.integers(30, 900))
+    if life.created >= -1:  # new: the colleagues all arrive during the window
+        joining = seats - 1
+    elif profile in ESTABLISHED and profile != "dormant":
+        joining = round((seats - 1) * _u(rng, 0.0, 0.25))
+    else:
+        joining = 0
+    joined = _join_times(rng, joining, life, window, weekend, offsets)
+    earlier = 0 if life.created >= -1 else seats - 1 - len(joined)
+    before = sorted(rng.integers(first + 60, window.start, earlier).tolist()) if earlier else []
+    created = [first, *before, *joined]
+    invites: list[tuple[int, int]] = []
+    for k in range(1 + len(before), len(created)):
+        ts = created[k]
+        # Colleagues are invited by someone who has been around for at least an hour.
+        senior = [i for i in range(k) if created[i] <= ts - HOUR] or [0]
+        inviter = 0 if rng.random() < 0.5 else int(rng.choice(senior))
+        slack = max(120, min(20 * HOUR, ts - created[inviter] - 60))
+        invites.append((inviter, int(ts - rng.integers(60, slack))))
+    propensity = rng.beta(1.6, 3.2, len(created))
+    propensity[0] = max(propensity[0], 0.6)  # the champion who signed up
+    if profile == "middling":
+        propensity *= 0.6
+    if profile == "at_capacity":
+        propensity = np.maximum(propensity, 0.35)
+    rate = rng.gamma(2.0, 1.9, len(created))
+    emails, full = _person_names(rng, len(created), domain)
+    return _AccountUsers(
+        created,
+        propensity.tolist(),
+        rate.tolist(),
+        emails,
+        full,
+        sorted(invites, key=lambda x: x[1]),
+    )
+
+
+def _adoption(rng: np.random.Generator, life: _Lifecycle) -> list[float]:
+    """The window day each key module is first used (-inf: before the window; inf: never)."""
+    out = []
+    for module in names.KEY_MODULES:
+        if rng.random() >= ADOPTION_CHANCE[module]:
+            out.append(np.inf)
+            continue
+        day = life.created + rng.exponential(12.0)
+        out.append(-np.inf if day < 0 else day)
+    return out
+
+
+def build_population(accounts: int, seed: int, window: Window) -> Population:
+    """Every account, user and invitation of the demo, deterministic given seed and window."""
+    rng = np.random.default_rng([seed, 0])
+    profiles = _profiles(accounts, rng)
+    companies = _company_names(accounts, rng)
+    weekend = window.weekend()
+    offsets = window.zone_offsets()
+    t = np.arange(window.days) + 0.5
+    account_rows: list[Account] = []
+    curves, adoption = [], []
+    u_account: list[int] = []
+    u_created: list[int] = []
+    u_prop: list[float] = []
+    u_rate: list[float] = []
+    u_email: list[str] = []
+    u_name: list[str] = []
+    inv_user: list[int] = []
+    inv_at: list[int] = []
+    region_weights = np.array([r.weight for r in names.REGIONS])
+    plan_weights = np.array([p.weight for p in names.PLANS])
+    for i, ((status, profile), (company, domain)) in enumerate(
+        zip(profiles, companies, strict=True)
+    ):
+        arng = np.random.default_rng([seed, 1, i])
+        life = _lifecycle(profile, arng, t, window.span)
+        curve = np.where(t + 0.5 > life.created, life.curve, 0.0)
+        region = names.REGIONS[int(arng.choice(len(names.REGIONS), p=region_weights))]
+        zone_name = region.zones[int(arng.integers(0, len(region.zones)))]
+        zone = names.ZONES.index(zone_name)
+        if status in ("paying", "cancelled"):
+            plan = names.PLANS[int(arng.choice(len(names.PLANS), p=plan_weights))]
+            plan_name, licenses = plan.name, int(arng.choice(plan.licenses))
+            size = str(arng.choice(plan.company_sizes))
+            csm: str | None = names.CSM_EMAILS[int(arng.integers(0, len(names.CSM_EMAILS)))]
+            linked = arng.random() < SALESFORCE_ID_SHARE
+            sf_id = salesforce_account_id(i + 1) if linked else None
+        else:
+            plan_name = "free" if status == "free" else str(arng.choice(["growth", "enterprise"]))
+            licenses, csm, sf_id = None, None, None
+            size = names.COMPANY_SIZES[int(arng.integers(0, 4))]
+        seats = _seat_count(profile, licenses, arng)
+        people = _users_for(arng, profile, life, seats, domain, window, weekend, offsets[zone])
+
+        def ts(offset: float | None) -> int | None:
+            return None if offset is None else int(window.start + offset * DAY)
+
+        base = len(u_account)
+        account_rows.append(
+            Account(
+                account_id=f"acc_{i + 1:05d}",
+                name=company,
+                domain=domain,
+                status=status,
+                plan=plan_name,
+                licenses=licenses,
+                created_at=int(window.start + life.created * DAY),
+                trial_started_at=ts(life.trial[0]) if life.trial else None,
+                trial_ends_at=ts(life.trial[1]) if life.trial else None,
+                paid_at=ts(life.paid),
+                cancelled_at=ts(life.cancelled),
+                csm_email=csm,
+                company_size=size,
+                salesforce_id=sf_id,
+                industry=names.INDUSTRIES[int(arng.integers(0, len(names.INDUSTRIES)))],
+                region=region.name,
+                zone=zone,
+                profile=profile,
+            )
+        )
+        curves.append(curve)
+        adoption.append(_adoption(arng, life))
+        u_account += [i] * len(people.created)
+        u_created += people.created
+        u_prop += people.propensity
+        u_rate += people.rate
+        u_email += people.emails
+        u_name += people.names
+        inv_user += [base + k for k, _ in people.invites]
+        inv_at += [at for _, at in people.invites]
+    users = Users(
+        user_id=[f"usr_{j + 1:06d}" for j in range(len(u_account))],
+        account=np.array(u_account, dtype=np.int64),
+        email=u_email,
+        name=u_name,
+        created=np.array(u_created, dtype=np.int64),
+        propensity=np.array(u_prop),
+        rate=np.array(u_rate),
+    )
+    return Population(
+        window=window,
+        accounts=account_rows,
+        users=users,
+        intensity=np.array(curves).reshape(accounts, window.days),
+        adoption_day=np.array(adoption, dtype=float).reshape(accounts, len(names.KEY_MODULES)),
+        invite_user=np.array(inv_user, dtype=np.int64),
+        invite_at=np.array(inv_at, dtype=np.int64),
+        offsets=offsets,
+        weekend=weekend,
+    )

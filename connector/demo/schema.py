@@ -1,0 +1,108 @@
+"""The generic product-database schema (DESIGN §7) as the demo writes it.
+
+`accounts`, `users` and `events` with exactly the contract's columns, plus `industry` and
+`region` on accounts (extra columns are attributes for rules and mappings). `events` has no
+unique key on `event_id`, like many event logs, so duplicated events can exist; its indexes are
+built after the load, which is much faster than maintaining them row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "account_id",
+    "user_id",
+    "event",
+    "module",
+    "occurred_at",
+    "duration_seconds",
+)
+
+
+@dataclass(frozen=True)
+class DemoTables:
+    """The three tables, in a metadata of their own (so indexes can be added after the load)."""
+
+    metadata: MetaData
+    accounts: Table
+    users: Table
+    events: Table
+
+
+def demo_tables() -> DemoTables:
+    """Fresh table definitions."""
+    md = MetaData()
+    ts = DateTime(timezone=True)
+    accounts = Table(
+        "accounts",
+        md,
+        Column("account_id", String(32), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("licenses", Integer),
+        Column("plan", String(32)),
+        Column("created_at", ts, nullable=False),
+        Column("trial_started_at", ts),
+        Column("trial_ends_at", ts),
+        Column("paid_at", ts),
+        Column("cancelled_at", ts),
+        Column("csm_email", String(200)),
+        Column("company_size", String(16)),
+        Column("salesforce_id", String(18)),
+        Column("domain", String(200)),
+        Column("industry", String(64)),
+        Column("region", String(32)),
+    )
+    users = Table(
+        "users",
+        md,
+        Column("user_id", String(32), primary_key=True),
+        Column("account_id", String(32), nullable=False),
+        Column("email", String(254), nullable=False),
+        Column("name", String(200)),
+        Column("created_at", ts, nullable=False),
+    )
+    events = Table(
+        "events",
+        md,
+        Column("event_id", BigInteger, nullable=False),
+        Column("account_id", String(32), nullable=False),
+        Column("user_id", String(32)),
+        Column("event", String(64), nullable=False),
+        Column("module", String(32)),
+        Column("occurred_at", ts, nullable=False),
+        Column("duration_seconds", Integer),
+    )
+    return DemoTables(md, accounts, users, events)
+
+
+def recreate(conn: Connection, tables: DemoTables) -> None:
+    """Drop the three tables if they exist, and create them empty."""
+    tables.metadata.drop_all(conn, checkfirst=True)
+    tables.metadata.create_all(conn)
+
+
+def create_indexes(conn: Connection, tables: DemoTables) -> None:
+    """The indexes a product database has for the connector's reads (by time, by account)."""
+    ev, us = tables.events, tables.users
+    for index in (
+        Index("ix_events_occurred_at", ev.c.occurred_at, ev.c.event_id),
+        Index("ix_events_account_occurred_at", ev.c.account_id, ev.c.occurred_at),
+        Index("ix_users_account_id", us.c.account_id),
+        Index("ix_users_email", us.c.email),
+    ):
+        index.create(conn)
