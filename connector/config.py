@@ -54,6 +54,7 @@ class SegmentSettings(_Section):
     account_name_trait: str = "name"
     status_trait: str = "status"
     licenses_trait: str = "licenses"
+    module_column: str | None = None  # a tracks column naming the product module, if any
 
 
 class SourceSettings(_Section):

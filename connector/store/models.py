@@ -57,7 +57,7 @@ def _ts(nullable: bool = True, index: bool = False) -> Any:
 
 
 def _json() -> Any:
-    return Field(default=None, sa_type=sa.JSON, nullable=True)
+    return Field(default=None, sa_type=sa.JSON(none_as_null=True), nullable=True)
 
 
 def _text(length: int | None = 255, nullable: bool = True, index: bool = False) -> Any:

@@ -1,0 +1,72 @@
+"""The source engine: read-only use of the vendor's database, sessions pinned to UTC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from connector.config import Settings, where_is
+from connector.errors import ConfigError, FatalError, Problem
+
+
+def _mysql_utc(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("SET time_zone = '+00:00'")
+    cur.close()
+
+
+def make_source_engine(settings: Settings) -> sa.Engine:
+    """An engine on `source.url` whose sessions read and write instants in UTC."""
+    url = settings.source.url
+    if not url:
+        raise ConfigError(
+            [
+                Problem(
+                    where_is(settings, "source", "url"),
+                    "no product database is configured.",
+                    "set source.url to an SQLAlchemy URL such as "
+                    "postgresql+psycopg://reader@db/product.",
+                )
+            ]
+        )
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "postgresql":
+            if parsed.get_driver_name() != "psycopg":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            return sa.create_engine(
+                parsed, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+            )
+        if backend in ("mysql", "mariadb"):
+            engine = sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
+            sa.event.listen(engine, "connect", _mysql_utc)
+            return engine
+        return sa.create_engine(parsed)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(
+            [
+                Problem(
+                    where_is(settings, "source", "url"),
+                    f"the product database URL cannot be used ({exc}).",
+                    "use an SQLAlchemy URL whose driver is installed, e.g. "
+                    "postgresql+psycopg://…, mysql+pymysql://… or sqlite:///….",
+                )
+            ]
+        ) from None
+
+
+def connect_check(engine: sa.Engine) -> None:
+    """Fail early, with the URL (password hidden), when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise FatalError(
+            f"The product database {shown} cannot be reached ({reason}). Check source.url, "
+            "the network and the credentials."
+        ) from None

@@ -1,0 +1,160 @@
+"""The `generic` preset: tables (or views, or a custom SELECT) named accounts, users, events.
+
+`source.tables.<name>.columns` maps our column to theirs (`{account_id: org_id}`); any other
+column of the accounts or users table is kept as an attribute, usable in rules and mappings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.config import Settings, SourceTable, where_is
+from connector.errors import ConfigError, Problem
+from connector.source.relations import (
+    ARRIVAL,
+    ATTR_PREFIX,
+    GENERIC_COLUMNS,
+    REQUIRED,
+    UPDATED_COLUMN,
+    Relation,
+    SourceRelations,
+    source_key,
+)
+
+_TYPED_NULLS: dict[str, Any] = {"duration_seconds": sa.Float, "licenses": sa.Integer}
+
+
+def typed_null(name: str) -> Any:
+    """A NULL of the column's type (untyped NULLs break aggregates on PostgreSQL)."""
+    return sa.cast(sa.null(), _TYPED_NULLS.get(name, sa.String)).label(name)
+
+
+def discover_columns(conn: sa.Connection, base: sa.FromClause, what: str, where: str) -> list[str]:
+    """The column names of a table or SELECT, found by running it with no rows."""
+    try:
+        result = conn.execute(sa.select(sa.text("*")).select_from(base).where(sa.false()))
+        return list(result.keys())
+    except sa.exc.DBAPIError as exc:
+        conn.rollback()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(
+            [
+                Problem(
+                    where,
+                    f"{what} cannot be read ({reason}).",
+                    "check the table name, source.schema and the reader's permissions, or "
+                    "set source.tables.<name>.table / .select.",
+                )
+            ]
+        ) from None
+
+
+def _base(
+    conn: sa.Connection, settings: Settings, name: str
+) -> tuple[sa.FromClause, list[str], str, SourceTable]:
+    spec = settings.source.tables.get(name) or SourceTable()  # type: ignore[call-overload]
+    where = where_is(settings, "source", "tables", name)
+    if spec.select:
+        probe = sa.text(spec.select).columns().subquery(f"{name}_probe")
+        described = f"the custom SELECT for {name}"
+        cols = discover_columns(conn, probe, described, where)
+        base = sa.text(spec.select).columns(*[sa.column(c) for c in cols]).subquery(f"{name}_src")
+        return base, cols, described, spec
+    table_name = spec.table or name
+    schema = settings.source.db_schema
+    described = f"table {schema + '.' if schema else ''}{table_name}"
+    probe_table = sa.table(table_name, schema=schema)
+    cols = discover_columns(conn, probe_table, described, where)
+    return sa.table(table_name, *[sa.column(c) for c in cols], schema=schema), cols, described, spec
+
+
+def _event_id_unique(conn: sa.Connection, settings: Settings, column: str) -> bool:
+    spec = settings.source.tables.get("events")  # type: ignore[call-overload]
+    if spec is not None and spec.select:
+        return False
+    table_name = (spec.table if spec else None) or "events"
+    schema = settings.source.db_schema
+    try:
+        insp = sa.inspect(conn)
+        if insp.get_pk_constraint(table_name, schema=schema).get("constrained_columns") == [column]:
+            return True
+        for uc in insp.get_unique_constraints(table_name, schema=schema):
+            if uc.get("column_names") == [column]:
+                return True
+        for ix in insp.get_indexes(table_name, schema=schema):
+            if ix.get("unique") and ix.get("column_names") == [column]:
+                return True
+    except (sa.exc.DBAPIError, NotImplementedError):
+        return False  # a view, or a dialect without reflection: check for duplicates instead
+    return False
+
+
+def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Relation:
+    """One generic relation, with renames applied and extra columns kept as attributes."""
+    base, cols, described, spec = _base(conn, settings, name)
+    generic = GENERIC_COLUMNS[name]
+    problems = [
+        Problem(
+            where_is(settings, "source", "tables", name, "columns", ours),
+            f"column {theirs!r} is not in {described} (it has: {', '.join(cols)}).",
+            "name an existing column, or remove the rename.",
+        )
+        for ours, theirs in spec.columns.items()
+        if theirs not in cols
+    ]
+    used: dict[str, str] = {}
+    for ours in generic:
+        theirs = spec.columns.get(ours, ours)
+        if theirs in cols:
+            used[ours] = theirs
+        elif ours in REQUIRED[name]:
+            problems.append(
+                Problem(
+                    where_is(settings, "source", "tables", name),
+                    f"{described} has no column {theirs!r} for {ours} (it has: {', '.join(cols)}).",
+                    f"rename it with source.tables.{name}.columns: {{{ours}: <their column>}}.",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+    selected = [base.c[used[g]].label(g) if g in used else typed_null(g) for g in generic]
+    extras: tuple[str, ...] = ()
+    has_updated = False
+    if name in ("accounts", "users"):
+        taken = set(used.values())
+        updated_source = spec.columns.get(UPDATED_COLUMN, UPDATED_COLUMN)
+        if updated_source in cols:
+            has_updated = True
+            taken.add(updated_source)
+            selected.append(base.c[updated_source].label(UPDATED_COLUMN))
+        renamed_extras = {
+            theirs: ours for ours, theirs in spec.columns.items() if ours not in generic
+        }
+        extras = tuple(renamed_extras.get(c, c) for c in cols if c not in taken)
+        selected += [
+            base.c[c].label(ATTR_PREFIX + renamed_extras.get(c, c)) for c in cols if c not in taken
+        ]
+    unique_ids = False
+    if name == "events":
+        selected.append(base.c[used["occurred_at"]].label(ARRIVAL))
+        if "event_id" in used:
+            unique_ids = _event_id_unique(conn, settings, used["event_id"])
+    return Relation(
+        name=name,
+        query=sa.select(*selected).select_from(base).subquery(name),
+        described=described,
+        extras=extras,
+        has_updated=has_updated,
+        unique_ids=unique_ids,
+    )
+
+
+def resolve_generic(engine: sa.Engine, settings: Settings) -> SourceRelations:
+    """The accounts, users and events relations of a generic-schema source."""
+    with engine.connect() as conn:
+        accounts = resolve_relation(conn, settings, "accounts")
+        users = resolve_relation(conn, settings, "users")
+        events = resolve_relation(conn, settings, "events")
+    return SourceRelations(source_key("generic", engine.url), accounts, users, events)

@@ -1,0 +1,342 @@
+"""One incremental pull: accounts and users refreshed, events rolled up into the store.
+
+The watermark of the events stream is the newest arrival time read (the event time for the
+generic preset, `received_at` for the segment preset) plus the id of the newest event at that
+time. Rollups are replaced a whole local day at a time, so a run re-reads from the start of
+the day `late_window_days` before the watermark's day: those days' rollups are deleted and
+rebuilt from the source in the same store transaction that moves the watermark. Re-running
+therefore never double counts, late events inside the window are picked up, and a crash
+leaves the previous rollups and watermark in place. (Because whole days are rebuilt, the
+tie-break id is not needed to resume exactly; it is kept with the time for inspection and
+for sources that page by id.) When events carry an arrival time distinct from their event
+time, the re-read starts at the day of the earliest event that arrived since the watermark
+minus the window, however old that event is.
+
+Accounts and users are read in full each run (or, where the source has an `updated_at`
+column, only rows updated since its own watermark minus the window) and written only when
+their content hash changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.clock import monotonic, now
+from connector.config import Settings, where_is
+from connector.errors import ConfigError, Problem
+from connector.logs import get_logger, new_run_id
+from connector.source.engine import connect_check, make_source_engine
+from connector.source.events import (
+    EventsRead,
+    UsageGroup,
+    Window,
+    read_pushdown,
+    read_streaming,
+)
+from connector.source.generic import resolve_generic
+from connector.source.normalize import account_row, user_row
+from connector.source.relations import (
+    ARRIVAL,
+    ATTR_PREFIX,
+    UPDATED_COLUMN,
+    Relation,
+    SourceRelations,
+)
+from connector.source.report import PullReport
+from connector.source.segment import resolve_segment
+from connector.source.timezones import DayBucketer, day_start, is_fixed_utc, local_day
+from connector.store import accounts as store_accounts
+from connector.store import bookkeeping, rollups
+from connector.store.migrate import require_current
+from connector.store.upsert import batched
+
+log = get_logger(__name__)
+
+#: Called with a phase name and the counts so far, for progress displays.
+ProgressFn = Callable[[str, dict[str, int]], None]
+#: Account / user rows compared and written per store round trip.
+_ENTITY_BATCH = 5_000
+#: Rollup groups between two progress callbacks.
+_PROGRESS_EVERY = 50_000
+PUSHDOWN_DIALECTS = ("postgresql", "mysql", "sqlite")
+
+
+def _family(engine: sa.Engine) -> str:
+    name = engine.dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+def mysql_has_zone(engine: sa.Engine, zone: str) -> bool:
+    """Whether a MySQL / MariaDB server can CONVERT_TZ to `zone` (its tz tables are loaded)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.text("SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', :zone)"), {"zone": zone}
+        ).scalar()
+    return value is not None
+
+
+def choose_mode(engine: sa.Engine, settings: Settings) -> tuple[str, DayBucketer]:
+    """`pushdown` or `streaming` for this source and setting, and the SQL day bucketer."""
+    family = _family(engine)
+    zone = settings.timezone
+    pushable = family in PUSHDOWN_DIALECTS
+    tz_tables = family == "mysql" and not is_fixed_utc(zone) and mysql_has_zone(engine, zone)
+    bucketer = DayBucketer(family if pushable else "generic", zone, tz_tables)
+    setting = settings.source.pushdown
+    if not pushable and setting == "always":
+        raise ConfigError(
+            [
+                Problem(
+                    where_is(settings, "source", "pushdown"),
+                    f"the rollup cannot be pushed down into a {engine.dialect.name} database "
+                    f"(supported: {', '.join(PUSHDOWN_DIALECTS)}).",
+                    "set source.pushdown to auto (stream where pushdown is impossible).",
+                )
+            ]
+        )
+    if setting == "never" or not pushable:
+        return "streaming", bucketer
+    return "pushdown", bucketer
+
+
+def resolve(engine: sa.Engine, settings: Settings) -> SourceRelations:
+    """The relations of the configured preset."""
+    if settings.source.preset == "segment":
+        return resolve_segment(engine, settings)
+    return resolve_generic(engine, settings)
+
+
+class _Puller:
+    """The state of one pull; methods are its phases."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: sa.Engine,
+        source: sa.Engine,
+        relations: SourceRelations,
+        bucketer: DayBucketer,
+        report: PullReport,
+        full: bool,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.source = source
+        self.relations = relations
+        self.bucketer = bucketer
+        self.report = report
+        self.full = full
+        self.progress = progress or (lambda _phase, _counts: None)
+        self.late = timedelta(days=settings.source.late_window_days)
+        self.zone = settings.zone
+        self.chunk = settings.source.chunk_size
+
+    def _counts(self) -> dict[str, int]:
+        r = self.report
+        return {
+            "accounts": r.accounts_read,
+            "users": r.users_read,
+            "events": r.events_read,
+            "rollup_rows": r.rollup_rows,
+        }
+
+    # --- accounts and users ------------------------------------------------------------------
+
+    def entities(self, rel: Relation) -> None:
+        is_accounts = rel.name == "accounts"
+        id_col = "account_id" if is_accounts else "user_id"
+        to_row = account_row if is_accounts else user_row
+        sync = store_accounts.sync_accounts if is_accounts else store_accounts.sync_users
+        key = self.relations.source_key
+        query = sa.select(rel.query)
+        with self.store.begin() as sconn, self.source.connect() as src:
+            mark = bookkeeping.get_mark(sconn, key, rel.name)
+            if rel.has_updated and mark is not None and mark.time is not None and not self.full:
+                since = self.bucketer.param(mark.time - self.late)
+                query = query.where(self.bucketer.value(rel.query.c[UPDATED_COLUMN]) >= since)
+            newest: datetime | None = mark.time if mark else None
+            result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)
+            for chunk in batched(result.mappings(), _ENTITY_BATCH):
+                rows: dict[str, dict[str, Any]] = {}
+                bad: list[tuple[str, str, dict[str, Any]]] = []
+                for raw in chunk:
+                    row, issues = to_row(raw, rel.extras)
+                    plain = {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
+                    row_key = str(row[id_col]) if row else str(sorted(plain.items()))[:200]
+                    for reason, detail in issues:
+                        bad.append((row_key, reason, {**plain, "problem": detail}))
+                    if row is None:
+                        continue
+                    if row[id_col] in rows:
+                        bad.append((row_key, f"duplicate_{id_col}", plain))
+                    rows[row[id_col]] = row
+                    updated = row.get("source_updated_at")
+                    if updated is not None and (newest is None or updated > newest):
+                        newest = updated
+                changed = sync(sconn, list(rows.values()))
+                bookkeeping.quarantine(sconn, self.report.run_id, rel.name, bad)
+                for _key, reason, _raw in bad:
+                    self.report.quarantined[f"{rel.name}.{reason}"] += 1
+                if is_accounts:
+                    self.report.accounts_read += len(chunk)
+                    self.report.accounts_changed += changed
+                else:
+                    self.report.users_read += len(chunk)
+                    self.report.users_changed += changed
+                self.progress(rel.name, self._counts())
+            if rel.has_updated and newest is not None:
+                bookkeeping.set_mark(sconn, key, rel.name, bookkeeping.Mark(newest))
+
+    # --- events --------------------------------------------------------------------------------
+
+    def _window(
+        self, src: sa.Connection, mark: bookkeeping.Mark | None
+    ) -> tuple[Window, date | None] | None:
+        """What to re-read, and from which local day rollups are replaced (None: all days).
+
+        None when nothing can have changed (no event arrived since the watermark's window).
+        """
+        future_limit = now() + timedelta(minutes=self.settings.source.max_future_minutes)
+        if self.full or mark is None or mark.time is None:
+            return Window(None, future_limit, None), None
+        rel = self.relations.events
+        if rel.arrival_is_event_time:
+            first_day = local_day(mark.time, self.zone) - self.late
+        else:
+            ev = rel.query
+            b = self.bucketer
+            earliest = src.execute(
+                sa.select(sa.func.min(b.value(ev.c.occurred_at))).where(
+                    b.value(ev.c[ARRIVAL]) >= b.param(mark.time - self.late),
+                    b.value(ev.c.occurred_at) <= b.param(future_limit),
+                )
+            ).scalar()
+            earliest_at = b.to_datetime(earliest)
+            if earliest_at is None:
+                return None
+            first_day = local_day(earliest_at, self.zone)
+        return Window(day_start(first_day, self.zone), future_limit, mark.time), first_day
+
+    def events(self, mode: str) -> None:
+        rel = self.relations.events
+        key = self.relations.source_key
+        report = self.report
+        with self.store.begin() as sconn, self.source.connect() as src:
+            mark = bookkeeping.get_mark(sconn, key, "events")
+            planned = self._window(src, mark)
+            if planned is None:
+                return
+            window, first_day = planned
+            report.replaced_from = first_day
+            if first_day is None:
+                rollups.delete_all(sconn)
+            else:
+                rollups.delete_days(sconn, [(first_day, None)])
+            known = store_accounts.known_account_ids(sconn)
+            newest: list[datetime] = []
+
+            def usage_sink(groups: Iterator[UsageGroup]) -> set[str]:
+                unknown: set[str] = set()
+
+                def good() -> Iterator[rollups.UsageRow]:
+                    for n, g in enumerate(groups, 1):
+                        report.events_read += g.events
+                        if n % _PROGRESS_EVERY == 0:
+                            self.progress("events", self._counts())
+                        if g.reason is not None:
+                            report.quarantined[f"events.{g.reason}"] += g.events
+                            continue
+                        if g.max_arrival is not None and (not newest or g.max_arrival > newest[0]):
+                            newest[:] = [g.max_arrival]
+                        if g.account_id not in known:
+                            unknown.add(str(g.account_id))
+                            report.quarantined["events.unknown_account"] += g.events
+                            continue
+                        report.events_new += g.new
+                        assert g.day is not None
+                        assert g.user_id is not None
+                        yield rollups.UsageRow(
+                            g.account_id, g.user_id, g.day, g.module, g.events, g.duration_seconds
+                        )
+
+                report.rollup_rows += rollups.insert_usage(sconn, good())
+                return unknown
+
+            def event_sink(rows: Iterator[tuple[str, date, str, int, int]]) -> None:
+                report.event_rollup_rows += rollups.insert_events(
+                    sconn, (rollups.EventRow(*r) for r in rows if r[0] in known)
+                )
+
+            read: EventsRead
+            if mode == "pushdown":
+                read = read_pushdown(
+                    src, rel, self.bucketer, window, usage_sink, event_sink, self.chunk
+                )
+            else:
+                read = read_streaming(
+                    src, rel, self.bucketer, self.zone, window, usage_sink, event_sink, self.chunk
+                )
+            if read.duplicates:
+                report.quarantined["events.duplicate_event_id"] += read.duplicates
+                report.events_read += read.duplicates
+            bookkeeping.quarantine(sconn, report.run_id, "events", read.samples)
+            if newest:
+                new_mark = bookkeeping.Mark(newest[0], read.last_id)
+                bookkeeping.set_mark(sconn, key, "events", new_mark)
+                report.watermark = new_mark.time
+            elif mark is not None:
+                report.watermark = mark.time
+            self.progress("events", self._counts())
+
+
+def pull(
+    settings: Settings,
+    store: sa.Engine,
+    *,
+    full: bool = False,
+    run_id: str | None = None,
+    progress: ProgressFn | None = None,
+    source: sa.Engine | None = None,
+) -> PullReport:
+    """Pull once from the product database into the store; returns what was done.
+
+    `full` ignores the watermarks and rebuilds every rollup from the whole source.
+    """
+    require_current(store)
+    started = monotonic()
+    run_id = run_id or new_run_id()
+    engine = source or make_source_engine(settings)
+    connect_check(engine)
+    relations = resolve(engine, settings)
+    mode, bucketer = choose_mode(engine, settings)
+    report = PullReport(
+        run_id=run_id,
+        source=relations.source_key,
+        preset=settings.source.preset,
+        mode=mode,
+        full=full,
+    )
+    log.info("pull_started", run_id=run_id, source=relations.source_key, mode=mode, full=full)
+    bookkeeping.start_run(store, run_id, "pull")
+    puller = _Puller(settings, store, engine, relations, bucketer, report, full, progress)
+    try:
+        puller.entities(relations.accounts)
+        puller.entities(relations.users)
+        puller.events(mode)
+    except Exception as exc:
+        report.elapsed_seconds = monotonic() - started
+        bookkeeping.finish_run(store, run_id, "failed", report.as_dict(), error=str(exc))
+        log.error("pull_failed", run_id=run_id, error=str(exc))
+        raise
+    finally:
+        if source is None:
+            engine.dispose()
+    report.elapsed_seconds = monotonic() - started
+    bookkeeping.finish_run(store, run_id, "ok", report.as_dict())
+    log.info("pull_finished", **report.as_dict())
+    return report

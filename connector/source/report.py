@@ -1,0 +1,41 @@
+"""What one pull did, in plain data: counts, quarantined rows by reason, the new watermark."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass
+class PullReport:
+    """The outcome of one pull; `as_dict()` is what the run row and `--json` record."""
+
+    run_id: str
+    source: str
+    preset: str
+    mode: str = "pushdown"  # pushdown | streaming
+    full: bool = False
+    accounts_read: int = 0
+    accounts_changed: int = 0
+    users_read: int = 0
+    users_changed: int = 0
+    events_read: int = 0
+    events_new: int = 0
+    rollup_rows: int = 0
+    event_rollup_rows: int = 0
+    replaced_from: date | None = None  # first local day whose rollups were replaced
+    watermark: datetime | None = None
+    quarantined: Counter[str] = field(default_factory=Counter)
+    elapsed_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values (dates and times as ISO text)."""
+        data = asdict(self)
+        data["quarantined"] = dict(sorted(self.quarantined.items()))
+        for key in ("replaced_from", "watermark"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        data["elapsed_seconds"] = round(self.elapsed_seconds, 3)
+        return data

@@ -1,0 +1,162 @@
+"""Local calendar days of UTC instants, in SQL per dialect or in Python.
+
+PostgreSQL converts with `AT TIME ZONE` (the session runs in UTC, so naive timestamps are
+read as UTC). MySQL / MariaDB use `CONVERT_TZ` when the server has its time-zone tables.
+Where it has not (and on SQLite), a plain UTC offset would put events on the wrong day
+across daylight-saving changes, so the day is computed from an *offset table*: the zone's
+UTC offsets between its transitions, taken from the IANA database in Python, written as a
+CASE over the instant (newest interval first, where nearly all events fall). Every instant
+therefore gets the offset that was in force at that instant, exactly as `zoneinfo` would.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+#: Julian day number of the Unix epoch, for SQLite's julianday().
+_JULIAN_EPOCH = 2440587.5
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def julian(moment: datetime) -> float:
+    """SQLite's julianday() of an instant (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp() / 86_400 + _JULIAN_EPOCH
+
+
+def from_julian(value: float) -> datetime:
+    """The UTC instant of a julianday() value, to the millisecond."""
+    seconds = round((value - _JULIAN_EPOCH) * 86_400, 3)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _offset_minutes(zone: ZoneInfo, moment: datetime) -> int:
+    offset = moment.astimezone(zone).utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+@lru_cache(maxsize=64)
+def offset_table(
+    zone_name: str, start: datetime, end: datetime
+) -> tuple[tuple[datetime, int], ...]:
+    """(from instant, offset minutes) intervals covering [start, end], oldest first.
+
+    The first interval starts at `start`; each later one at a transition of the zone.
+    """
+    zone = ZoneInfo(zone_name)
+    table = [(start, _offset_minutes(zone, start))]
+    day = start
+    while day < end:
+        nxt = min(day + timedelta(days=1), end)
+        if _offset_minutes(zone, nxt) != table[-1][1]:
+            lo, hi = day, nxt  # the offset changes in (lo, hi]: bisect to the second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                if _offset_minutes(zone, mid) == table[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            hi = hi.replace(microsecond=0)
+            table.append((hi, _offset_minutes(zone, hi)))
+        day = nxt
+    return tuple(table)
+
+
+def table_span(since: datetime | None, until: datetime) -> tuple[datetime, datetime]:
+    """The span an offset table must cover, rounded to whole days so the cache is reused."""
+    start = (since or _EARLIEST).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=1)
+    end = until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(start, _EARLIEST), end + timedelta(days=2)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of an instant in `zone` (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant a local day begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def is_fixed_utc(zone_name: str) -> bool:
+    """Whether the zone is UTC itself (no conversion needed at all)."""
+    return zone_name in {"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu"}
+
+
+class DayBucketer:
+    """Builds the SQL for "instant as comparable value" and "instant → local day" per dialect."""
+
+    def __init__(self, dialect: str, zone_name: str, mysql_tz_tables: bool = False) -> None:
+        self.dialect = dialect
+        self.zone_name = zone_name
+        self.mysql_tz_tables = mysql_tz_tables
+
+    def value(self, column: Any) -> Any:
+        """An expression that orders and compares instants (julianday on SQLite)."""
+        if self.dialect == "sqlite":
+            return sa.func.julianday(column)
+        return column
+
+    def param(self, moment: datetime) -> Any:
+        """A Python value comparable with `value(column)`."""
+        if self.dialect == "sqlite":
+            return julian(moment)
+        if self.dialect == "mysql":
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.astimezone(UTC)
+
+    def to_datetime(self, value: Any) -> datetime | None:
+        """Turn a `value(column)` result back into a UTC instant."""
+        if value is None:
+            return None
+        if self.dialect == "sqlite":
+            return from_julian(float(value))
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None
+
+    def day(self, column: Any, since: datetime | None, until: datetime) -> Any:
+        """An expression giving the local calendar day of `column` (rows in [since, until])."""
+        zone = self.zone_name
+        if self.dialect == "postgresql":
+            as_tz = sa.cast(column, sa.DateTime(timezone=True))
+            return sa.cast(sa.func.timezone(sa.literal(zone, sa.String), as_tz), sa.Date)
+        if self.dialect == "mysql":
+            if is_fixed_utc(zone):
+                return sa.func.date(column)
+            if self.mysql_tz_tables:
+                return sa.func.date(sa.func.convert_tz(column, "+00:00", zone))
+            minutes = self._offset_case(self.value(column), since, until)
+            return sa.func.date(sa.func.timestampadd(sa.text("MINUTE"), minutes, column))
+        if self.dialect == "sqlite":
+            if is_fixed_utc(zone):
+                return sa.func.date(column)
+            modifier = self._offset_case(self.value(column), since, until, sqlite_modifier=True)
+            return sa.func.date(column, modifier)
+        raise ValueError(f"no day bucketing in SQL for the {self.dialect} dialect")
+
+    def _offset_case(
+        self, value: Any, since: datetime | None, until: datetime, sqlite_modifier: bool = False
+    ) -> Any:
+        """The offset in force at `value`: minutes, or SQLite's "+120 minutes" modifier."""
+        start, end = table_span(since, until)
+        table = offset_table(self.zone_name, start, end)
+
+        def out(minutes: int) -> Any:
+            return f"{minutes:+d} minutes" if sqlite_modifier else minutes
+
+        if len(table) == 1:
+            return sa.literal(out(table[0][1]))
+        newest_first = list(reversed(table))
+        whens = [(value >= self.param(at), out(minutes)) for at, minutes in newest_first[:-1]]
+        return sa.case(*whens, else_=out(newest_first[-1][1]))
