@@ -108,9 +108,13 @@ def plan_tasks(
                 actions.append(TaskAction("create", task))
         elif task.active and existing is not None:
             if existing.description != task.description:
-                actions.append(TaskAction("update", task, existing.salesforce_task_id))
+                actions.append(
+                    TaskAction("update", task, existing.salesforce_task_id, existing.task_key)
+                )
         elif not task.active and existing is not None:
-            actions.append(TaskAction("close", task, existing.salesforce_task_id))
+            actions.append(
+                TaskAction("close", task, existing.salesforce_task_id, existing.task_key)
+            )
     return actions
 
 

@@ -91,6 +91,7 @@ class OpenTask:
     key: str
     rule: str
     salesforce_task_id: str | None
+    task_key: str  # the value of the Task's external-id key field: one per occurrence
     description: str = ""
 
 
@@ -101,11 +102,7 @@ class TaskAction:
     op: TaskOp
     task: DesiredTask
     salesforce_task_id: str | None = None
-
-    @property
-    def outbox_key(self) -> str:
-        """Deterministic: one open Task per (record, rule) at a time."""
-        return f"task:{self.task.sobject}:{self.task.key}:{self.task.rule}:{self.op}"
+    task_key: str | None = None  # known for update/close; made by the executor for create
 
 
 @dataclass(frozen=True)

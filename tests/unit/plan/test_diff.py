@@ -84,13 +84,12 @@ def test_tasks_one_open_per_record_and_rule() -> None:
     def t(key: str, active: bool, desc: str = "d") -> DesiredTask:
         return DesiredTask("Account", key, "001" + key, "poor", active, "s", desc)
 
-    open_tasks = {("k2", "poor"): OpenTask("k2", "poor", "00T2", "d"),
-                  ("k3", "poor"): OpenTask("k3", "poor", "00T3", "d"),
-                  ("k4", "poor"): OpenTask("k4", "poor", "00T4", "old")}
+    open_tasks = {("k2", "poor"): OpenTask("k2", "poor", "00T2", "t2", "d"),
+                  ("k3", "poor"): OpenTask("k3", "poor", "00T3", "t3", "d"),
+                  ("k4", "poor"): OpenTask("k4", "poor", "00T4", "t4", "old")}
     plan = build_plan([], {}, settings=PlanSettings(),
                       tasks=[t("k1", True), t("k2", True), t("k3", False), t("k4", True),
                              t("k5", False)],
                       open_tasks=open_tasks)
-    assert [(a.op, a.task.key, a.salesforce_task_id) for a in plan.tasks] == [
-        ("create", "k1", None), ("close", "k3", "00T3"), ("update", "k4", "00T4")]
-    assert plan.tasks[0].outbox_key == "task:Account:k1:poor:create"
+    assert [(a.op, a.task.key, a.task_key) for a in plan.tasks] == [
+        ("create", "k1", None), ("close", "k3", "t3"), ("update", "k4", "t4")]

@@ -1,0 +1,1 @@
+"""Execute a Plan against Salesforce: outbox first, adaptive batches, results recorded."""

@@ -1,0 +1,463 @@
+"""Carry out a Plan: record every write in the outbox, send it, record every result.
+
+Records go through sObject Collections (adaptive batches, only failed rows retried) or, for
+large changes, Bulk API 2.0 (the job id is stored before the upload, so an interrupted job is
+polled, not resent). Tasks are upserted on their key field, so a crash between sending and
+recording can never create a second Task. An exhausted API allocation stops the push cleanly:
+what was not sent stays for the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.config import SalesforceSettings
+from connector.errors import LimitReachedError, RetriableError
+from connector.logs import get_logger
+from connector.plan.model import ObjectPlan, Plan, RecordChange, TaskAction
+from connector.push.batching import AdaptiveBatch
+from connector.salesforce import bulk, collections
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.errors import Action, is_batch_too_big
+from connector.salesforce.results import RecordResult
+from connector.store import pushlog
+from connector.store.pushlog import DONE, FAILED, RETRY, OutboxItem, Outcome
+
+log = get_logger(__name__)
+
+Progress = Callable[[str, int], None]  # (what, records just finished)
+
+
+@dataclass
+class PushReport:
+    """What a push did, for the run summary, `status` and the metrics endpoint."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    ok: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    retry_later: Counter[str] = field(default_factory=Counter)
+    tasks: Counter[str] = field(default_factory=Counter)
+    bulk_jobs: list[str] = field(default_factory=list)
+    failures: list[Outcome] = field(default_factory=list)
+    # (action, its Task key, outcome) for every Task action attempted
+    task_results: list[tuple[TaskAction, str, Outcome]] = field(default_factory=list)
+    stopped: str | None = None  # why the push stopped early (API limit reached)
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
+
+def record_key(change: RecordChange) -> str:
+    """Deterministic outbox key: the same values for the same record give the same key."""
+    digest = hashlib.sha1(
+        json.dumps(change.values, sort_keys=True, default=str).encode(), usedforsecurity=False
+    ).hexdigest()[:16]
+    t = change.target
+    return f"{change.operation}:{t.sobject}:{t.key}:{digest}"[:128]
+
+
+def task_key(action: TaskAction, run_id: str) -> str:
+    """The Task's key-field value: one per (record, rule) occurrence."""
+    if action.task_key:
+        return action.task_key
+    t = action.task
+    return hashlib.sha1(
+        f"{t.sobject}|{t.key}|{t.rule}|{run_id}".encode(), usedforsecurity=False
+    ).hexdigest()[:32]
+
+
+def _wire(change: RecordChange) -> dict[str, Any]:
+    t = change.target
+    values = dict(change.values)
+    if change.operation == "update":
+        values["Id"] = t.salesforce_id
+    elif change.operation == "upsert":
+        values[str(t.external_field)] = t.external_value
+    return values
+
+
+def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) -> Outcome:
+    t = change.target
+    if status == DONE:
+        return Outcome(
+            key,
+            t.sobject,
+            t.key,
+            DONE,
+            result.salesforce_id or t.salesforce_id,
+            fields=change.values,
+        )
+    return Outcome(
+        key,
+        t.sobject,
+        t.key,
+        status,
+        result.salesforce_id or t.salesforce_id,
+        code=result.code,
+        message=result.message,
+        reason=str(result.action.value if result.action else status),
+    )
+
+
+class Executor:
+    """Pushes one Plan; keeps the adaptive batch size per object across calls."""
+
+    def __init__(
+        self,
+        client: SalesforceClient,
+        engine: sa.Engine,
+        run_id: str,
+        settings: SalesforceSettings,
+        *,
+        task_key_field: str = "Connector_Task_Key__c",
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.run_id = run_id
+        self.settings = settings
+        self.task_key_field = task_key_field
+        self.sleep = sleep
+        self.progress = progress or (lambda what, n: None)
+        self.report = PushReport()
+        self._rng = random.Random(run_id)
+
+    # -- entry point ----------------------------------------------------------------------
+    def push(self, plan: Plan) -> PushReport:
+        """Send everything the plan holds; stop cleanly when the API limit is reached."""
+        try:
+            self._finish_interrupted_bulk_jobs()
+            stale = [e.key for e in pushlog.unfinished(self.engine, ["update", "upsert", "create"])]
+            pushlog.supersede(self.engine, stale)
+            for obj in plan.objects:
+                if obj.changes:
+                    if obj.use_bulk:
+                        self._push_bulk(obj)
+                    else:
+                        self._push_collections(obj)
+            self._push_tasks(plan.tasks)
+        except LimitReachedError as exc:
+            self.report.stopped = str(exc)
+            log.warning("push.stopped", reason=str(exc))
+        return self.report
+
+    # -- records via sObject Collections ----------------------------------------------------
+    def _push_collections(self, obj: ObjectPlan) -> None:
+        by_op: dict[str, list[RecordChange]] = {}
+        for change in obj.changes:
+            by_op.setdefault(change.operation, []).append(change)
+        max_size = 1 if self.settings.serial else self.settings.batch_size
+        batch = AdaptiveBatch(max_size=max_size)
+        for op, changes in by_op.items():
+            keys = {id(c): record_key(c) for c in changes}
+            pushlog.write_outbox(
+                self.engine,
+                self.run_id,
+                [OutboxItem(keys[id(c)], op, obj.sobject, c.target.key, _wire(c)) for c in changes],
+            )
+            external = changes[0].target.external_field if op == "upsert" else None
+            self._send_collections(obj.sobject, op, changes, keys, batch, external)
+
+    def _send_collections(
+        self,
+        sobject: str,
+        op: str,
+        changes: Sequence[RecordChange],
+        keys: dict[int, str],
+        batch: AdaptiveBatch,
+        external: str | None,
+    ) -> None:
+        queue = deque(changes)
+        attempts: Counter[int] = Counter()
+        max_attempts = self.settings.max_retries + 1
+        while queue:
+            chunk = [queue.popleft() for _ in range(min(batch.size, len(queue)))]
+            chunk_keys = [keys[id(c)] for c in chunk]
+            pushlog.mark_sent(self.engine, chunk_keys)
+            self.report.sent[sobject] += len(chunk)
+            try:
+                results = collections.write(
+                    self.client,
+                    op,
+                    sobject,  # type: ignore[arg-type]
+                    [_wire(c) for c in chunk],
+                    external_field=external,
+                )
+            except LimitReachedError:
+                raise
+            except RetriableError as exc:
+                outcomes = [
+                    Outcome(
+                        k,
+                        sobject,
+                        c.target.key,
+                        RETRY,
+                        code="TRANSIENT",
+                        message=str(exc),
+                        reason=Action.RETRY.value,
+                    )
+                    for c, k in zip(chunk, chunk_keys, strict=True)
+                ]
+                self._record(sobject, outcomes)
+                continue
+            outcomes: list[Outcome] = []
+            too_big = False
+            requeue: list[RecordChange] = []
+            for change, key, result in zip(chunk, chunk_keys, results, strict=True):
+                if result.ok:
+                    outcomes.append(_outcome(change, key, result, DONE))
+                    continue
+                code, message = result.code or "", result.message
+                attempts[id(change)] += 1
+                retriable = result.action == Action.RETRY
+                if retriable and attempts[id(change)] < max_attempts:
+                    too_big = too_big or is_batch_too_big(code, message)
+                    requeue.append(change)
+                else:
+                    outcomes.append(_outcome(change, key, result, RETRY if retriable else FAILED))
+            self._record(sobject, outcomes)
+            if requeue:
+                if too_big:
+                    batch.shrink()
+                self._backoff(max(attempts[id(c)] for c in requeue))
+                queue.extendleft(reversed(requeue))
+            else:
+                batch.succeeded()
+
+    def _backoff(self, attempt: int) -> None:
+        base = min(
+            self.client.retry.initial_seconds * (2 ** (attempt - 1)), self.client.retry.max_seconds
+        )
+        self.sleep(base + self._rng.uniform(0, self.client.retry.jitter_seconds))
+
+    def _record(self, sobject: str, outcomes: Sequence[Outcome]) -> None:
+        pushlog.record_outcomes(self.engine, self.run_id, outcomes)
+        for o in outcomes:
+            if o.status == DONE:
+                self.report.ok[sobject] += 1
+            elif o.status == RETRY:
+                self.report.retry_later[sobject] += 1
+                self.report.failures.append(o)
+            else:
+                self.report.failed[sobject] += 1
+                self.report.failures.append(o)
+        self.progress(sobject, len(outcomes))
+
+    # -- records via Bulk API 2.0 -----------------------------------------------------------
+    def _push_bulk(self, obj: ObjectPlan) -> None:
+        by_op: dict[str, list[RecordChange]] = {}
+        for change in obj.changes:
+            by_op.setdefault(change.operation, []).append(change)
+        for op, changes in by_op.items():
+            key_column = "Id" if op == "update" else str(changes[0].target.external_field)
+            keys = {id(c): record_key(c) for c in changes}
+            rows = [_wire(c) for c in changes]
+            pushlog.write_outbox(
+                self.engine,
+                self.run_id,
+                [
+                    OutboxItem(keys[id(c)], op, obj.sobject, c.target.key, row)
+                    for c, row in zip(changes, rows, strict=True)
+                ],
+            )
+            all_keys = list(keys.values())
+
+            def on_job(job_id: str, all_keys: list[str] = all_keys) -> None:
+                pushlog.mark_sent(self.engine, all_keys, bulk_job_id=job_id)
+                self.report.bulk_jobs.append(job_id)
+
+            self.report.sent[obj.sobject] += len(changes)
+            operation = "update" if op == "update" else "upsert"
+            _, results = bulk.ingest(
+                self.client,
+                obj.sobject,
+                operation,
+                rows,
+                key_column=key_column,
+                external_field=None if op == "update" else key_column,
+                on_job=on_job,
+                sleep=self.sleep,
+            )
+            self._record_bulk(obj.sobject, changes, keys, key_column, results)
+
+    def _record_bulk(
+        self,
+        sobject: str,
+        changes: Sequence[RecordChange],
+        keys: dict[int, str],
+        key_column: str,
+        results: dict[str, RecordResult],
+    ) -> None:
+        outcomes = []
+        for change in changes:
+            ref = str(_wire(change)[key_column])
+            result = results.get(ref) or results.get(ref[:15])
+            key = keys[id(change)]
+            if result is None:
+                outcomes.append(
+                    Outcome(
+                        key,
+                        sobject,
+                        change.target.key,
+                        RETRY,
+                        code="NO_RESULT",
+                        message="the Bulk job returned no result for this record",
+                        reason=Action.RETRY.value,
+                    )
+                )
+            elif result.ok:
+                outcomes.append(_outcome(change, key, result, DONE))
+            else:
+                retriable = result.action == Action.RETRY or result.code == "UNPROCESSED"
+                outcomes.append(_outcome(change, key, result, RETRY if retriable else FAILED))
+        self._record(sobject, outcomes)
+
+    def _finish_interrupted_bulk_jobs(self) -> None:
+        """Poll jobs an interrupted run left behind and record their results."""
+        for job_id, entries in pushlog.in_flight_bulk_jobs(self.engine).items():
+            first = entries[0]
+            key_column = (
+                "Id"
+                if first.kind == "update"
+                else next(
+                    (
+                        k
+                        for k in (first.payload or {})
+                        if k.endswith("__c") and (first.payload or {}).get(k) == first.match_key
+                    ),
+                    "Id",
+                )
+            )
+            log.info("push.resume_bulk_job", job_id=job_id, records=len(entries))
+            results = bulk.resume(
+                self.client, job_id, key_column=key_column, rows=len(entries), sleep=self.sleep
+            )
+            outcomes = []
+            for e in entries:
+                payload = dict((e.payload or {}).get("row") or {})
+                ref = str(payload.get(key_column, ""))
+                result = results.get(ref)
+                if result is None:
+                    outcomes.append(
+                        Outcome(
+                            e.key,
+                            e.object,
+                            e.match_key,
+                            RETRY,
+                            code="UNPROCESSED",
+                            message=f"Bulk job {job_id} did not process this record",
+                            reason="retry",
+                        )
+                    )
+                    continue
+                fields = {k: v for k, v in payload.items() if k not in ("Id", key_column)}
+                status = DONE if result.ok else (RETRY if result.action == Action.RETRY else FAILED)
+                outcomes.append(
+                    Outcome(
+                        e.key,
+                        e.object,
+                        e.match_key,
+                        status,
+                        result.salesforce_id,
+                        fields if result.ok else None,
+                        result.code,
+                        result.message or None,
+                        None if result.ok else str(result.action),
+                    )
+                )
+            self._record(first.object, outcomes)
+
+    # -- Tasks ----------------------------------------------------------------------------
+    def task_payload(self, action: TaskAction, key: str) -> dict[str, Any]:
+        """The Task fields for an action, keyed on the Task key field (upsert target)."""
+        t = action.task
+        payload: dict[str, Any] = {self.task_key_field: key}
+        if action.op == "close":
+            payload["Status"] = "Completed"
+            return payload
+        payload.update(
+            {
+                "Subject": t.subject[:255],
+                "Description": t.description,
+                "ActivityDate": t.due_date,
+                "Priority": t.priority,
+            }
+        )
+        if action.op == "create":
+            payload["Status"] = "Not Started"
+            if t.owner_id:
+                payload["OwnerId"] = t.owner_id
+            payload["WhoId" if t.sobject == "Lead" else "WhatId"] = t.record_id
+        return payload
+
+    def _push_tasks(self, actions: Sequence[TaskAction]) -> None:
+        if not actions:
+            return
+        items = []
+        for a in actions:
+            key = task_key(a, self.run_id)
+            items.append((a, key, self.task_payload(a, key)))
+        pushlog.write_outbox(
+            self.engine,
+            self.run_id,
+            [
+                OutboxItem(f"task:{key}:{a.op}", f"task_{a.op}", "Task", a.task.key, payload)
+                for a, key, payload in items
+            ],
+        )
+        for start in range(0, len(items), collections.MAX_RECORDS):
+            chunk = items[start : start + collections.MAX_RECORDS]
+            okeys = [f"task:{key}:{a.op}" for a, key, _ in chunk]
+            pushlog.mark_sent(self.engine, okeys)
+            try:
+                results = collections.write(
+                    self.client,
+                    "upsert",
+                    "Task",
+                    [p for _, _, p in chunk],
+                    external_field=self.task_key_field,
+                )
+            except LimitReachedError:
+                raise
+            except RetriableError as exc:
+                results = [RecordResult(False, errors=()) for _ in chunk]
+                log.warning("push.tasks_deferred", error=str(exc))
+            outcomes = []
+            for (a, key, _), okey, r in zip(chunk, okeys, results, strict=True):
+                status = DONE if r.ok else (RETRY if r.action in (Action.RETRY, None) else FAILED)
+                o = Outcome(
+                    okey,
+                    "Task",
+                    a.task.key,
+                    status,
+                    r.salesforce_id,
+                    code=r.code,
+                    message=r.message or None,
+                    reason=None if r.ok else str(r.action or "retry"),
+                )
+                outcomes.append(o)
+                if r.ok:
+                    self.report.tasks[a.op] += 1
+                self.report.task_results.append((a, key, o))
+            pushlog.record_outcomes(
+                self.engine,
+                self.run_id,
+                [
+                    o
+                    if o.status != DONE
+                    else Outcome(o.key, o.sobject, o.match_key, DONE, o.salesforce_id)
+                    for o in outcomes
+                ],
+            )
+            self.report.failures.extend(o for o in outcomes if o.status != DONE)

@@ -1,0 +1,246 @@
+"""What was pushed: the outbox of intended writes, acknowledged field values, failures, Tasks.
+
+Every intended write is recorded (status `pending`) before it is sent and its result after,
+so a crash at any point resumes without loss and without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.clock import now
+from connector.plan.model import Pushed
+from connector.store.models import OutboxEntry, PushState, RecordError
+from connector.store.upsert import batched, upsert
+
+OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
+PUSH_STATE = PushState.__table__  # type: ignore[attr-defined]
+RECORD_ERRORS = RecordError.__table__  # type: ignore[attr-defined]
+
+PENDING, SENT, DONE, FAILED, RETRY, SUPERSEDED = (
+    "pending",
+    "sent",
+    "done",
+    "failed",
+    "retry",
+    "superseded",
+)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One intended write, keyed deterministically by what it sends."""
+
+    key: str
+    kind: str  # update | upsert | create | task_create | task_update | task_close
+    sobject: str
+    match_key: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one outbox item."""
+
+    key: str
+    sobject: str
+    match_key: str
+    status: str  # done | failed | retry
+    salesforce_id: str | None = None
+    fields: Mapping[str, Any] | None = None  # the acknowledged values, on success
+    code: str | None = None
+    message: str | None = None
+    reason: str | None = None  # what to do next, for failures
+
+
+def load_pushed(
+    engine: sa.Engine, sobjects: Sequence[str] | None = None
+) -> dict[tuple[str, str], Pushed]:
+    """The values Salesforce last acknowledged, per (object, match key)."""
+    query = sa.select(
+        PUSH_STATE.c.object,
+        PUSH_STATE.c.match_key,
+        PUSH_STATE.c.field,
+        PUSH_STATE.c.salesforce_id,
+        PUSH_STATE.c.value,
+    )
+    if sobjects:
+        query = query.where(PUSH_STATE.c.object.in_(list(sobjects)))
+    fields: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    ids: dict[tuple[str, str], str | None] = {}
+    with engine.connect() as conn:
+        for obj, key, field, sf_id, value in conn.execute(query):
+            fields[(obj, key)][field] = value
+            if sf_id:
+                ids[(obj, key)] = sf_id
+    return {k: Pushed(ids.get(k), v) for k, v in fields.items()}
+
+
+def write_outbox(engine: sa.Engine, run_id: str, items: Iterable[OutboxItem]) -> int:
+    """Record intended writes before sending; an item already pending is taken over."""
+    at = now()
+    rows = [
+        {
+            "key": i.key,
+            "run_id": run_id,
+            "kind": i.kind,
+            "object": i.sobject,
+            "match_key": i.match_key,
+            "payload": dict(i.payload),
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for i in items
+    ]
+    with engine.begin() as conn:
+        upsert(conn, OUTBOX, rows, ["key"], update=["run_id", "payload", "status", "updated_at"])
+    return len(rows)
+
+
+def mark_sent(engine: sa.Engine, keys: Sequence[str], bulk_job_id: str | None = None) -> None:
+    """Mark items as handed to Salesforce (with the Bulk job carrying them, if any)."""
+    at = now()
+    with engine.begin() as conn:
+        for chunk in batched(keys, 500):
+            conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.key.in_(chunk))
+                .values(
+                    status=SENT,
+                    bulk_job_id=bulk_job_id,
+                    updated_at=at,
+                    attempts=OUTBOX.c.attempts + 1,
+                )
+            )
+
+
+def in_flight_bulk_jobs(engine: sa.Engine) -> dict[str, list[OutboxEntry]]:
+    """Items sent in a Bulk job whose results were never recorded (a crash mid-job)."""
+    query = sa.select(OutboxEntry).where(OUTBOX.c.status == SENT, OUTBOX.c.bulk_job_id.is_not(None))
+    jobs: dict[str, list[OutboxEntry]] = defaultdict(list)
+    with sa.orm.Session(engine) as session:
+        for entry in session.scalars(query):
+            jobs[str(entry.bulk_job_id)].append(entry)
+    return dict(jobs)
+
+
+def unfinished(engine: sa.Engine, kinds: Sequence[str] | None = None) -> list[OutboxEntry]:
+    """Items left pending or sent by an interrupted run (Bulk ones excluded)."""
+    query = sa.select(OutboxEntry).where(
+        OUTBOX.c.status.in_([PENDING, SENT]), OUTBOX.c.bulk_job_id.is_(None)
+    )
+    if kinds:
+        query = query.where(OUTBOX.c.kind.in_(list(kinds)))
+    with sa.orm.Session(engine) as session:
+        return list(session.scalars(query.order_by(OUTBOX.c.created_at)))
+
+
+def supersede(engine: sa.Engine, keys: Sequence[str]) -> None:
+    """Retire unfinished items that a fresh plan replaces."""
+    at = now()
+    with engine.begin() as conn:
+        for chunk in batched(keys, 500):
+            conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.key.in_(chunk), OUTBOX.c.status.in_([PENDING, SENT]))
+                .values(status=SUPERSEDED, updated_at=at)
+            )
+
+
+def record_outcomes(engine: sa.Engine, run_id: str, outcomes: Sequence[Outcome]) -> None:
+    """Store results in one transaction: outbox status, acknowledged values, failures."""
+    if not outcomes:
+        return
+    at = now()
+    state_rows: list[dict[str, Any]] = []
+    error_rows: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        for o in outcomes:
+            conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.key == o.key)
+                .values(
+                    status=o.status,
+                    salesforce_id=o.salesforce_id,
+                    error_code=o.code,
+                    error_message=o.message,
+                    updated_at=at,
+                )
+            )
+            if o.status == DONE and o.fields is not None:
+                state_rows.extend(
+                    {
+                        "object": o.sobject,
+                        "match_key": o.match_key,
+                        "field": f,
+                        "salesforce_id": o.salesforce_id,
+                        "value": v,
+                        "pushed_at": at,
+                    }
+                    for f, v in o.fields.items()
+                )
+            elif o.status != DONE:
+                error_rows.append(
+                    {
+                        "object": o.sobject,
+                        "match_key": o.match_key,
+                        "reason": o.reason or o.status,
+                        "code": o.code,
+                        "message": o.message,
+                        "run_id": run_id,
+                        "created_at": at,
+                    }
+                )
+        upsert(conn, PUSH_STATE, state_rows, ["object", "match_key", "field"])
+        if error_rows:
+            for chunk in batched(error_rows, 1_000):
+                conn.execute(RECORD_ERRORS.insert(), chunk)
+
+
+def record_skips(engine: sa.Engine, run_id: str, skips: Iterable[tuple[str, str, str, str]]) -> int:
+    """Store records left out of a push: (object, match key, reason, detail)."""
+    at = now()
+    rows = [
+        {
+            "object": o,
+            "match_key": k,
+            "reason": r,
+            "code": None,
+            "message": d,
+            "run_id": run_id,
+            "created_at": at,
+        }
+        for o, k, r, d in skips
+    ]
+    if rows:
+        with engine.begin() as conn:
+            for chunk in batched(rows, 1_000):
+                conn.execute(RECORD_ERRORS.insert(), chunk)
+    return len(rows)
+
+
+def run_failures(
+    engine: sa.Engine, run_id: str | None = None, limit: int = 50
+) -> list[RecordError]:
+    """Failures and skips of one run (the latest run that had any, by default)."""
+    with sa.orm.Session(engine) as session:
+        if run_id is None:
+            run_id = session.scalar(
+                sa.select(RECORD_ERRORS.c.run_id).order_by(RECORD_ERRORS.c.id.desc()).limit(1)
+            )
+            if run_id is None:
+                return []
+        query = (
+            sa.select(RecordError)
+            .where(RECORD_ERRORS.c.run_id == run_id)
+            .order_by(RECORD_ERRORS.c.id)
+            .limit(limit)
+        )
+        return list(session.scalars(query))
