@@ -5,15 +5,18 @@ Exit codes: 0 success, 2 bad input or configuration, 1 any other failure.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import click
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 
+from connector.config import Settings, load_settings
 from connector.errors import ConnectorError, InputError
 
 app = typer.Typer(
@@ -174,6 +177,94 @@ def demo_data(
     table.add_row("as of", spec.as_of.isoformat() if spec.as_of else "")
     table.add_row("seconds", f"{summary.elapsed_seconds:.1f}")
     console.print(table)
+
+
+def _store_engine(config: Path | None) -> tuple[Settings, sa.Engine]:
+    """Load the configuration, set up logging, and open the store it names."""
+    from connector.logs import add_secrets, configure
+    from connector.store.engine import make_store_engine
+
+    settings = load_settings(config)
+    configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
+    add_secrets(settings.secrets())
+    return settings, make_store_engine(settings.store.url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the store's tables to this version's schema."""
+    from connector.store.migrate import upgrade
+
+    _, engine = _store_engine(config)
+    console.print(f"store is at revision {upgrade(engine, revision)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    config: ConfigOption = None,
+    revision: Annotated[
+        str, typer.Option(help="Target revision (-1: one step back, base: drop everything).")
+    ] = "-1",
+) -> None:
+    """Migrate the store back to an older schema (base drops every table)."""
+    from connector.store.migrate import downgrade
+
+    _, engine = _store_engine(config)
+    console.print(f"store is at revision {downgrade(engine, revision) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(config: ConfigOption = None) -> None:
+    """Show the store's schema revision and the one this version needs."""
+    from connector.store.migrate import current_revision, head_revision
+
+    _, engine = _store_engine(config)
+    at, head = current_revision(engine), head_revision()
+    note = "up to date" if at == head else "run `connector db upgrade`"
+    console.print(f"store revision {at or 'none'}, shipped head {head} ({note})")
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 10,
+) -> None:
+    """Last runs, watermarks, what the store holds, and quarantined source rows."""
+    from connector.store.status import store_status
+    from connector.store.status_view import print_status
+
+    _, engine = _store_engine(config)
+    result = store_status(engine, runs=runs)
+    if as_json:
+        console.print_json(json.dumps(result.as_dict()))
+    else:
+        print_status(result, console)
+
+
+@app.command()
+def pull(
+    config: ConfigOption = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the watermarks: rebuild every rollup.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Pull once from the product database into the store (accounts, users, rollups)."""
+    from connector.source.pull import pull as run_pull
+    from connector.source.pull_view import pull_progress, render_summary
+
+    settings, engine = _store_engine(config)
+    if as_json:
+        report = run_pull(settings, engine, full=full)
+        console.print_json(json.dumps(report.as_dict()))
+        return
+    with pull_progress(err_console) as progress:
+        report = run_pull(settings, engine, full=full, progress=progress)
+    console.print(render_summary(report))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,63 @@
+"""`connector pull` on a terminal: a live progress line, then a one-screen summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connector.source.report import PullReport
+
+_PHASES = {"accounts": "Reading accounts", "users": "Reading users", "events": "Rolling up events"}
+
+
+@contextmanager
+def pull_progress(console: Console) -> Iterator[Callable[[str, dict[str, int]], None]]:
+    """A progress callback for `pull()` that redraws one status line."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Connecting to the product database", total=None)
+
+        def update(phase: str, counts: dict[str, int]) -> None:
+            text = (
+                f"{_PHASES.get(phase, phase)}: {counts.get('accounts', 0):,} accounts, "
+                f"{counts.get('users', 0):,} users, {counts.get('events', 0):,} events, "
+                f"{counts.get('rollup_rows', 0):,} rollup rows"
+            )
+            progress.update(task, description=text)
+
+        yield update
+
+
+def render_summary(report: PullReport) -> Table:
+    """The pull's outcome on one screen."""
+    table = Table(title=f"Pull {report.run_id} ({report.mode})", title_justify="left")
+    table.add_column("")
+    table.add_column("", justify="right")
+    rate = report.events_read / report.elapsed_seconds if report.elapsed_seconds else 0.0
+    rows = [
+        ("accounts read / changed", f"{report.accounts_read:,} / {report.accounts_changed:,}"),
+        ("users read / changed", f"{report.users_read:,} / {report.users_changed:,}"),
+        ("events read (new)", f"{report.events_read:,} ({report.events_new:,})"),
+        ("usage rollup rows written", f"{report.rollup_rows:,}"),
+        ("event-name rollup rows written", f"{report.event_rollup_rows:,}"),
+        (
+            "days replaced",
+            "all (full pull)" if report.replaced_from is None else f"from {report.replaced_from}",
+        ),
+        ("watermark", report.watermark.isoformat() if report.watermark else "—"),
+        ("elapsed", f"{report.elapsed_seconds:.2f} s ({rate:,.0f} events/s)"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    for reason, count in sorted(report.quarantined.items()):
+        table.add_row(f"[yellow]quarantined: {reason}[/]", f"[yellow]{count:,}[/]")
+    return table
