@@ -11,6 +11,7 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
         one transaction for N `Write`s (insert / update / upsert / delete), results in order
     org.create / update / upsert / delete(...)          single-record conveniences over apply()
     org.retrieve(sobject, record_id, user_id=..., fields=None, version=...) -> JSON dict
+    with org.atomic(): ...                              several apply() calls, all or nothing
     org.find(sobject, field, value) -> list[id]         live records whose field matches
     org.external_id_field(sobject, name, user_id) -> FieldDef   (404 when not an id field)
     org.record(record_id) -> (sobject, fields) | None   raw stored values (wire form)
@@ -32,6 +33,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -153,6 +155,7 @@ class Org:
         self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._custom: dict[str, CustomField] = {}
         self._fls_cache: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+        self._tx: list[tuple[str, str, dict[str, Any] | None]] | None = None
         self._load(seed)
 
     # --- start-up --------------------------------------------------------------------------
@@ -645,9 +648,34 @@ class Org:
                     r if not r.success else SaveResult(None, False, (ROLLED_BACK,), r.created)
                     for r in results
                 ]
-            if undo:
+            if self._tx is not None:
+                self._tx.extend(undo)
+            elif undo:
                 self._save(rid for rid, _, _ in undo)
             return results
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Group several apply() calls: an exception inside undoes all of them.
+
+        Holds the org lock throughout; writes reach the file when the outermost block ends.
+        """
+        with self._lock:
+            if self._tx is not None:
+                yield
+                return
+            self._tx = []
+            try:
+                yield
+            except BaseException:
+                for record_id, sobject, old in reversed(self._tx):
+                    self._put(record_id, sobject, old, self._records.get(record_id))
+                raise
+            else:
+                if self._tx:
+                    self._save(rid for rid, _, _ in self._tx)
+            finally:
+                self._tx = None
 
     def _duplicate_keys(self, writes: Sequence[Write]) -> dict[int, str]:
         seen: dict[tuple[str, str, str], list[int]] = {}
