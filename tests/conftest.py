@@ -48,3 +48,12 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def mysql_url() -> str:
     return server_url(MYSQL_ENV, "MariaDB/MySQL")
+
+
+# Migrated stores (SQLite, and PostgreSQL when configured) for any test that needs one.
+from store_fixtures import (  # noqa: E402, F401
+    postgres_store,
+    postgres_store_url,
+    sqlite_store,
+    store,
+)
