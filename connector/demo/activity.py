@@ -121,72 +121,113 @@ def scale_for_target(pop: Population, target: int | None) -> Scale:
     return Scale(richness=(target - sessions) / extra if extra > 0 else 1.0)
 
 
-def generate_days(pop: Population, seed: int, scale: Scale) -> Iterator[tuple[int, EventChunk]]:
-    """Yield (window day, that day's events sorted by time), with ids rising from 1."""
+@dataclass(frozen=True)
+class _Drawn:
+    """Events drawn for one local day, not yet in time order and without ids."""
+
+    user: np.ndarray
+    at: np.ndarray
+    kind: np.ndarray
+    duration: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def split(self, cutoff: int) -> tuple[_Drawn, _Drawn]:
+        """(events before `cutoff` in time order, the rest)."""
+        order = np.lexsort((self.user, self.at))
+        cut = int(np.searchsorted(self.at[order], cutoff))
+        head, tail = order[:cut], order[cut:]
+        return self._take(head), self._take(tail)
+
+    def _take(self, index: np.ndarray) -> _Drawn:
+        return _Drawn(self.user[index], self.at[index], self.kind[index], self.duration[index])
+
+    @staticmethod
+    def concat(parts: list[_Drawn]) -> _Drawn:
+        fields = ("user", "at", "kind", "duration")
+        return _Drawn(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+
+
+def _draw_day(pop: Population, d: int, seed: int, scale: Scale, zone_of_user: np.ndarray) -> _Drawn:
+    """Every user's sessions on local day `d`, and the invitations sent on UTC day `d`."""
     window, users = pop.window, pop.users
-    zone_of_user = pop.account_zone[pop.users.account]
+    rng = np.random.default_rng([seed, 2, d])
+    day = _day(pop, zone_of_user, d)
+    noise = rng.lognormal(0.0, NOISE_SIGMA, len(pop.accounts))[users.account]
+    chance = np.minimum(day.chance * noise * scale.presence, _MAX_PRESENCE)
+    draw = rng.random(len(users))
+    active = day.eligible & ((draw < chance) | (day.joiner & (day.level > 0)))
+    who = np.flatnonzero(active)
+    count = 1 + rng.poisson(users.rate[who] * scale.richness)
+    user = np.repeat(who, count)
+    total = int(count.sum())
+    first = np.zeros(total, dtype=bool)
+    first[np.cumsum(count) - count] = True
+    # A session starts in local working hours and lasts a few minutes per event.
+    start_at = np.clip(rng.normal(10.5 * HOUR, 2.3 * HOUR, len(who)), 7 * HOUR, 19.5 * HOUR)
+    length = np.minimum(300 + 200 * count, 8 * HOUR)
+    offset = rng.random(total) * np.repeat(length, count)
+    offset[first] = 0
+    at = np.repeat(day.local_start[who] + start_at, count) + offset
+    joined = users.created[user]
+    late = at < joined  # a new colleague starts after accepting the invitation
+    at[late] = joined[late] + 30 + offset[late]
+    kind = _SESSION[np.searchsorted(_SESSION_CUM, rng.random(total), side="right")]
+    kind[first] = _LOGIN
+    account = users.account[user]
+    module = _MODULE_INDEX[kind]
+    for k, m in enumerate(names.KEY_MODULES):
+        not_yet = (module == names.MODULES.index(m)) & (pop.adoption_day[account, k] > d + 0.5)
+        kind[not_yet] = _FALLBACK
+    invites = np.flatnonzero((pop.invite_at - window.start) // DAY == d)
+    user = np.concatenate([user, pop.invite_user[invites]])
+    at = np.concatenate([at.astype(np.int64), pop.invite_at[invites]])
+    kind = np.concatenate([kind, np.full(len(invites), _INVITE)])
+    keep = (at >= window.start) & (at <= window.as_of)
+    user, at, kind = user[keep], at[keep], kind[keep]
+    median = _MEDIAN[kind]
+    spread = rng.lognormal(0.0, 0.6, len(kind))
+    duration = np.where(np.isnan(median), -1, np.maximum(1, np.round(median * spread)))
+    return _Drawn(user, at, kind, duration.astype(np.int64))
+
+
+def generate_days(pop: Population, seed: int, scale: Scale) -> Iterator[tuple[int, EventChunk]]:
+    """Yield (window day, a chunk of events), chunks in time order, ids rising from 1.
+
+    A local day spills into its UTC neighbours (Sydney's morning is the previous UTC evening),
+    so events after a safe cut-off wait for the next day's draw before they get their ids.
+    """
+    window, users = pop.window, pop.users
+    zone_of_user = pop.account_zone[users.account]
     account_ids = np.array([a.account_id for a in pop.accounts], dtype=object)
     user_ids = np.array(users.user_id, dtype=object)
-    invite_day = (pop.invite_at - window.start) // DAY
     connected = pop.adoption_day[:, names.KEY_MODULES.index("integrations")] == -np.inf
-    key_modules = [names.MODULES.index(m) for m in names.KEY_MODULES]
+    earliest_next = 7 * HOUR - int(pop.offsets.max())  # earliest session of a local day
+    waiting: _Drawn | None = None
     next_id = 1
     for d in range(window.days):
-        rng = np.random.default_rng([seed, 2, d])
-        day = _day(pop, zone_of_user, d)
-        noise = rng.lognormal(0.0, NOISE_SIGMA, len(pop.accounts))[users.account]
-        chance = np.minimum(day.chance * noise * scale.presence, _MAX_PRESENCE)
-        draw = rng.random(len(users))
-        active = day.eligible & ((draw < chance) | (day.joiner & (day.level > 0)))
-        who = np.flatnonzero(active)
-        count = 1 + rng.poisson(users.rate[who] * scale.richness)
-        user = np.repeat(who, count)
-        total = int(count.sum())
-        starts = np.cumsum(count) - count
-        first = np.zeros(total, dtype=bool)
-        first[starts] = True
-        # A session starts in local working hours and lasts a few minutes per event.
-        start_at = np.clip(rng.normal(10.5 * HOUR, 2.3 * HOUR, len(who)), 7 * HOUR, 19.5 * HOUR)
-        length = np.minimum(300 + 200 * count, 8 * HOUR)
-        offset = rng.random(total) * np.repeat(length, count)
-        offset[first] = 0
-        at = np.repeat(day.local_start[who] + start_at, count) + offset
-        joined = users.created[user]
-        late = at < joined  # a new colleague starts after accepting the invitation
-        at[late] = joined[late] + 30 + offset[late]
-        kind = _SESSION[np.searchsorted(_SESSION_CUM, rng.random(total), side="right")]
-        kind[first] = _LOGIN
-        account = users.account[user]
-        module = _MODULE_INDEX[kind]
-        for k, m in enumerate(key_modules):
-            not_yet = (module == m) & (pop.adoption_day[account, k] > d + 0.5)
-            kind[not_yet] = _FALLBACK
-        invites = np.flatnonzero(invite_day == d)
-        user = np.concatenate([user, pop.invite_user[invites]])
-        at = np.concatenate([at.astype(np.int64), pop.invite_at[invites]])
-        kind = np.concatenate([kind, np.full(len(invites), _INVITE)])
-        keep = (at >= window.start) & (at <= window.as_of)
-        user, at, kind = user[keep], at[keep], kind[keep]
-        order = np.lexsort((user, at))
-        user, at, kind = user[order], at[order], kind[order]
-        account = users.account[user]
+        drawn = _draw_day(pop, d, seed, scale, zone_of_user)
+        if waiting is not None:
+            drawn = _Drawn.concat([waiting, drawn])
+        last = d == window.days - 1
+        cutoff = window.as_of + 1 if last else window.start + (d + 1) * DAY + earliest_next
+        ready, waiting = drawn.split(cutoff)
+        account = users.account[ready.user]
+        kind = ready.kind.copy()
         _mark_first_integrations(kind, account, connected)
-        median = _MEDIAN[kind]
-        no_duration = np.isnan(median)
-        spread = rng.lognormal(0.0, 0.6, len(kind))
-        duration = np.where(no_duration, 0, np.maximum(1, np.round(median * spread)))
-        n = len(kind)
+        n = len(ready)
         yield (
             d,
             EventChunk(
                 event_id=np.arange(next_id, next_id + n, dtype=np.int64),
                 account_id=account_ids[account],
-                user_id=user_ids[user],
+                user_id=user_ids[ready.user],
                 event=_EVENT_NAMES[kind],
                 module=_EVENT_MODULES[kind],
-                occurred_at=at,
-                duration_seconds=duration.astype(np.int64),
-                no_duration=no_duration,
+                occurred_at=ready.at,
+                duration_seconds=np.maximum(ready.duration, 0),
+                no_duration=ready.duration < 0,
             ),
         )
         next_id += n
