@@ -1,0 +1,265 @@
+"""Shape a value to what one Salesforce field accepts, from the org's describe. Pure.
+
+Numbers are rounded half up to the field's scale and rejected beyond its precision; dates
+and date-times get Salesforce's wire formats (`2024-05-20`, `2024-05-20T20:49:32.000+0000`);
+picklist values are checked against the field's active values (a restricted picklist rejects
+an unknown value, an open one keeps it with a warning); multi-select values are joined with
+`;`; text is truncated to the field's length with a warning; booleans are never null.
+
+    shaped = shape(45.456, describe_field)        # a `fields[]` entry of sObject describe
+    shaped.value, shaped.warnings                 # 45.46, ()
+
+A value the field cannot hold raises `ShapeError` (a `SkippableError`): the push leaves that
+field out of the record, reports it, and goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connector.errors import SkippableError
+from connector.mapping.transforms import TransformError, to_date, to_datetime
+
+NUMBER_TYPES = frozenset({"double", "currency", "percent"})
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "email", "url", "phone", "combobox", "encryptedstring"}
+)
+ID_TYPES = frozenset({"id", "reference"})
+TRUNCATION_MARK = "…"
+
+
+class ShapeError(SkippableError):
+    """A value the field cannot hold; names the field, the value and the fix."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """The wire value for one field, and what was changed on the way."""
+
+    value: Any
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShapedRecord:
+    """A record's shaped values, warnings, and the fields left out with the reason."""
+
+    values: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+    rejected: Mapping[str, str] = field(default_factory=dict)
+
+
+def format_datetime(value: datetime) -> str:
+    """Salesforce's date-time wire form: UTC, milliseconds, `+0000`."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def _decimal(name: str, value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ShapeError(name, f"a number field cannot hold the boolean {value}.")
+    try:
+        d = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise ShapeError(name, f"{value!r} is not a number.") from None
+    if not d.is_finite():
+        raise ShapeError(name, f"{value!r} is not a finite number.")
+    return d
+
+
+def _number(name: str, value: Any, d: Mapping[str, Any], integer: bool) -> Shaped:
+    number = _decimal(name, value)
+    if integer:
+        precision, scale = int(d.get("digits") or 9), 0
+    else:
+        precision, scale = int(d.get("precision") or 18), int(d.get("scale") or 0)
+    rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    whole_digits = precision - scale
+    if abs(rounded) >= Decimal(10) ** whole_digits:
+        raise ShapeError(
+            name,
+            f"{value} does not fit the field (at most {whole_digits} digits before the "
+            f"decimal point: precision {precision}, scale {scale}). Fix: widen the field in "
+            "Salesforce, or map a smaller value.",
+        )
+    warnings: tuple[str, ...] = ()
+    if rounded != number:
+        warnings = (f"{name}: {value} rounded to {rounded} (the field keeps {scale} decimals).",)
+    if scale == 0 or rounded == rounded.to_integral_value():
+        return Shaped(int(rounded), warnings)
+    return Shaped(float(rounded), warnings)
+
+
+def _text(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
+    if isinstance(value, datetime):
+        text = format_datetime(value)
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        text = ", ".join(str(v) for v in items)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    length = int(d.get("length") or 0)
+    if length and len(text) > length:
+        cut = text[: max(length - len(TRUNCATION_MARK), 0)] + TRUNCATION_MARK
+        return Shaped(
+            cut[:length],
+            (f"{name}: text of {len(text)} characters truncated to the field's {length}.",),
+        )
+    return Shaped(text)
+
+
+def _active_values(d: Mapping[str, Any]) -> dict[str, str]:
+    """Lower-cased → canonical active picklist values."""
+    return {
+        str(v["value"]).lower(): str(v["value"])
+        for v in d.get("picklistValues") or []
+        if v.get("active", True) and v.get("value") is not None
+    }
+
+
+def _one_pick(name: str, text: str, known: dict[str, str], restricted: bool) -> tuple[str, str]:
+    """(value to send, warning or "") for one picklist value."""
+    canonical = known.get(text.lower())
+    if canonical is not None:
+        return canonical, ""
+    listed = ", ".join(sorted(known.values())) or "none"
+    if restricted:
+        raise ShapeError(
+            name,
+            f"{text!r} is not a value of this restricted picklist (values: {listed}). Fix: "
+            "add the value (`connector provision --apply` adds the mapping's values) or map "
+            "the source to an existing value.",
+        )
+    return text, f"{name}: {text!r} is not among the picklist's values; sent as is."
+
+
+def _picklist(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
+    text = str(value).strip()
+    if not text:
+        return Shaped(None)
+    picked, warning = _one_pick(name, text, _active_values(d), bool(d.get("restrictedPicklist")))
+    return Shaped(picked, (warning,) if warning else ())
+
+
+def _items(value: Any) -> list[str]:
+    if isinstance(value, str):
+        raw: Iterable[Any] = value.split(";")
+    elif isinstance(value, set | frozenset):
+        raw = sorted(value, key=str)
+    elif isinstance(value, Iterable):
+        raw = value
+    else:
+        raw = [value]
+    out: list[str] = []
+    for item in raw:
+        text = str(item).strip()
+        if text and text.lower() not in (o.lower() for o in out):
+            out.append(text)
+    return out
+
+
+def _multipicklist(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
+    known = _active_values(d)
+    restricted = bool(d.get("restrictedPicklist"))
+    picked: list[str] = []
+    warnings: list[str] = []
+    for item in _items(value):
+        one, warning = _one_pick(name, item, known, restricted)
+        picked.append(one)
+        if warning:
+            warnings.append(warning)
+    return Shaped(";".join(picked) if picked else None, tuple(warnings))
+
+
+def _boolean(name: str, value: Any) -> Shaped:
+    if isinstance(value, bool):
+        return Shaped(value)
+    if isinstance(value, int | float | Decimal):
+        return Shaped(bool(value))
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "y", "t"):
+        return Shaped(True)
+    if text in ("false", "no", "0", "n", "f", ""):
+        return Shaped(False)
+    raise ShapeError(name, f"{value!r} is not true or false. Fix: map a boolean source.")
+
+
+def _temporal(name: str, value: Any, kind: str, tz: ZoneInfo | None) -> Shaped:
+    try:
+        if kind == "date":
+            return Shaped(to_date(value, tz).isoformat())
+        return Shaped(format_datetime(to_datetime(value, tz)))
+    except TransformError as exc:
+        raise ShapeError(name, f"{exc}. Fix: map a date or date-time source.") from None
+
+
+def shape(value: Any, field_describe: Mapping[str, Any], tz: ZoneInfo | None = None) -> Shaped:
+    """The value to send for one field, given the field's describe entry.
+
+    `tz` is the calendar a date-time falls on when a Date field receives it (UTC by default).
+    """
+    name = str(field_describe.get("name") or "field")
+    kind = str(field_describe.get("type") or "string")
+    if kind == "boolean":
+        return Shaped(False) if value is None else _boolean(name, value)
+    if value is None or (isinstance(value, str) and not value.strip() and kind != "string"):
+        return Shaped(None)
+    if kind in NUMBER_TYPES:
+        return _number(name, value, field_describe, integer=False)
+    if kind in ("int", "long"):
+        return _number(name, value, field_describe, integer=True)
+    if kind in ("date", "datetime"):
+        return _temporal(name, value, kind, tz)
+    if kind == "picklist":
+        return _picklist(name, value, field_describe)
+    if kind == "multipicklist":
+        return _multipicklist(name, value, field_describe)
+    if kind in TEXT_TYPES:
+        return _text(name, value, field_describe)
+    if kind in ID_TYPES:
+        return Shaped(str(value))
+    return Shaped(value)
+
+
+def shape_record(
+    values: Mapping[str, Any], describe: Mapping[str, Any], tz: ZoneInfo | None = None
+) -> ShapedRecord:
+    """Shape every value of one record by the object's describe (`fields` list).
+
+    A field missing from the describe is rejected (it does not exist or is not visible to
+    the integration user); a value the field cannot hold is rejected; the rest go through.
+    """
+    by_name = {str(f["name"]).lower(): f for f in describe.get("fields") or []}
+    sobject = describe.get("name") or "the object"
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+    rejected: dict[str, str] = {}
+    for name, value in values.items():
+        d = by_name.get(name.lower())
+        if d is None:
+            rejected[name] = (
+                f"{sobject}.{name} does not exist or is not visible to the integration user. "
+                "Fix: run `connector provision --apply`, or grant the field in a permission set."
+            )
+            continue
+        try:
+            shaped = shape(value, d, tz)
+        except ShapeError as exc:
+            rejected[name] = str(exc)
+            continue
+        out[str(d["name"])] = shaped.value
+        warnings.extend(shaped.warnings)
+    return ShapedRecord(out, tuple(warnings), rejected)
