@@ -54,8 +54,12 @@ def insert_ignore(
     """Insert `rows` whose key is not there yet; returns how many were new."""
     if not rows:
         return 0
-    stmt = _insert(conn, table).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = (
+        _insert(conn, table)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(table.c[keys[0]])
+    )
     added = 0
-    for row in rows:  # per row: rowcount of an executemany is not reliable on every driver
-        added += conn.execute(stmt, row).rowcount or 0
+    for row in rows:  # one by one: RETURNING tells exactly which rows were new
+        added += len(conn.execute(stmt, row).all())
     return added

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from store_fixtures import url_in_schema
@@ -87,6 +88,14 @@ def test_work_refused_until_migrated(sqlite_url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def cli_logging() -> Iterator[None]:
+    """The CLI points structlog at the captured stderr; restore the defaults afterwards."""
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("cli_logging")
 def test_db_commands(tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"store:\n  url: {sqlite_url}\n", encoding="utf-8")

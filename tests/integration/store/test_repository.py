@@ -1,0 +1,166 @@
+"""The store's repository functions behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from connector import clock
+from connector.store import accounts, bookkeeping, results, rollups
+from connector.store.rollups import EventRow, UsageRow
+from connector.store.status import store_status
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> object:
+    clock.freeze(T0)
+    yield
+    clock.freeze(None)
+
+
+def _account(account_id: str, **extra: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "account_id": account_id,
+        "name": f"Account {account_id}",
+        "status": "paying",
+        "licenses": 10,
+        "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "attributes": {"tier": "gold"},
+    }
+    row.update(extra)
+    return row
+
+
+def _seed_accounts(store: sa.Engine, *ids: str) -> None:
+    with store.begin() as conn:
+        accounts.sync_accounts(conn, [_account(i) for i in ids])
+
+
+def test_accounts_written_only_when_content_changes(store: sa.Engine) -> None:
+    with store.begin() as conn:
+        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == 2
+    with store.begin() as conn:
+        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == 0
+    clock.freeze(T0 + timedelta(hours=1))
+    with store.begin() as conn:
+        assert accounts.sync_accounts(conn, [_account("a1", licenses=20), _account("a2")]) == 1
+    a1 = accounts.get_account(store, "a1")
+    assert a1 is not None
+    assert a1.licenses == 20
+    assert a1.attributes == {"tier": "gold"}
+    assert a1.first_seen == T0  # kept from the first write
+    assert a1.updated_at == T0 + timedelta(hours=1)
+    assert a1.created_at == datetime(2025, 1, 1, tzinfo=UTC)
+    assert [a.account_id for a in accounts.iter_accounts(store)] == ["a1", "a2"]
+
+
+def test_usage_window_reads_in_account_order_and_days_are_replaced(store: sa.Engine) -> None:
+    _seed_accounts(store, "a1", "a2")
+    d = date(2026, 2, 20)
+    rows = [
+        UsageRow("a2", "u9", d, "core", 3, None),
+        UsageRow("a1", "u1", d + timedelta(days=1), "core", 2, 60.0),
+        UsageRow("a1", "u1", d, "reports", 1, None),
+        UsageRow("a1", "u2", d - timedelta(days=5), "core", 7, None),
+    ]
+    with store.begin() as conn:
+        assert rollups.insert_usage(conn, rows) == 4
+        rollups.insert_events(conn, [EventRow("a1", d, "login", 4, 2)])
+    got = list(rollups.iter_usage(store, d, d + timedelta(days=1)))
+    assert [(r.account_id, r.day, r.module) for r in got] == [
+        ("a1", d, "reports"),
+        ("a1", d + timedelta(days=1), "core"),
+        ("a2", d, "core"),
+    ]
+    assert got[1].duration_seconds == 60.0
+    grouped = dict(rollups.usage_by_account(store, d - timedelta(days=10), d))
+    assert sorted(grouped) == ["a1", "a2"]
+    assert sum(r.events for r in grouped["a1"]) == 8
+    assert list(rollups.iter_event_daily(store, d, d)) == [EventRow("a1", d, "login", 4, 2)]
+    assert rollups.usage_bounds(store) == (d - timedelta(days=5), d + timedelta(days=1))
+    assert rollups.has_durations(store)
+
+    with store.begin() as conn:
+        assert rollups.delete_days(conn, [(d, None)]) == 3
+    assert [
+        r.day for r in rollups.iter_usage(store, d - timedelta(days=30), d + timedelta(days=30))
+    ] == [d - timedelta(days=5)]
+    assert list(rollups.iter_event_daily(store, d, d)) == []
+
+
+def test_milestones_are_kept_once_with_their_first_date(store: sa.Engine) -> None:
+    first = results.NewMilestone("account", "a1", "first_value", date(2026, 2, 1), {"days": 5})
+    assert results.add_milestones(store, [first]) == 1
+    again = results.NewMilestone("account", "a1", "first_value", date(2026, 2, 20))
+    other = results.NewMilestone("user", "u1", "activated", date(2026, 2, 3))
+    assert results.add_milestones(store, [again, other]) == 1
+    kept = results.load_milestones(store, "account", "a1")
+    assert [(m.name, m.reached_on, m.detail) for m in kept] == [
+        ("first_value", date(2026, 2, 1), {"days": 5})
+    ]
+    assert len(results.load_milestones(store)) == 2
+
+
+def test_tags_report_changes_and_keep_since(store: sa.Engine) -> None:
+    changes = results.set_tags(store, "account", {"a1": {"onboarding", "hot"}, "a2": {"x"}})
+    assert changes.added == {"a1": {"onboarding", "hot"}, "a2": {"x"}}
+    clock.freeze(T0 + timedelta(days=1))
+    changes = results.set_tags(store, "account", {"a1": {"hot", "established"}})
+    assert changes.added == {"a1": {"established"}}
+    assert changes.removed == {"a1": {"onboarding"}}
+    tags = results.load_tags(store)
+    assert {t.tag: t.since for t in tags["a1"]} == {
+        "established": T0 + timedelta(days=1),
+        "hot": T0,
+    }
+    assert [t.tag for t in tags["a2"]] == ["x"]  # not listed: untouched
+
+
+def test_metrics_and_history_round_trip(store: sa.Engine) -> None:
+    _seed_accounts(store, "a1")
+    values = {"engagement_score": 71, "health_rank": "good", "active_users_30d": 4, "dau_mau": 0.4}
+    results.write_metrics(store, T0, {"a1": values})
+    results.write_metrics(store, T0, {"a1": {**values, "engagement_score": 72}})
+    metric = results.load_metrics(store)["a1"]
+    assert metric.engagement_score == 72
+    assert metric.health_rank == "good"
+    assert metric.values is not None
+    assert metric.values["dau_mau"] == 0.4
+    assert metric.as_of == T0
+    results.write_history(store, date(2026, 3, 1), {"a1": values})
+    history = results.load_history(store, date(2026, 2, 1), date(2026, 3, 31))
+    assert [(h.day, h.engagement_score, h.active_users_30d) for h in history] == [
+        (date(2026, 3, 1), 71, 4)
+    ]
+
+
+def test_watermarks_runs_and_quarantine(store: sa.Engine) -> None:
+    with store.begin() as conn:
+        assert bookkeeping.get_mark(conn, "generic:x", "events") is None
+        bookkeeping.set_mark(conn, "generic:x", "events", bookkeeping.Mark(T0, "e9"))
+    with store.begin() as conn:
+        mark = bookkeeping.get_mark(conn, "generic:x", "events")
+        assert mark == bookkeeping.Mark(T0, "e9")
+        assert mark is not None
+        assert mark.time is not None
+        assert mark.time.tzinfo is not None
+        bad = [("e1", "no_user", {"event_id": "e1"}), ("e1", "no_user", {"event_id": "e1"})]
+        bookkeeping.quarantine(conn, "run1", "events", bad)
+        bookkeeping.quarantine(conn, "run2", "events", [("e1", "no_user", {"x": "y" * 5000})])
+    assert bookkeeping.quarantine_counts(store) == {"events": {"no_user": 1}}
+
+    bookkeeping.start_run(store, "run2", "pull")
+    bookkeeping.finish_run(
+        store, "run2", "ok", {"events_read": 5, "quarantined": {"events.no_user": 1}}
+    )
+    status = store_status(store)
+    assert status.migrated
+    assert status.runs[0]["run_id"] == "run2"
+    assert status.runs[0]["status"] == "ok"
+    assert status.last_pull_quarantined == {"events.no_user": 1}
+    assert status.watermarks[0]["last_id"] == "e9"
+    assert status.as_dict()["watermarks"][0]["last_time"] == T0.isoformat()
