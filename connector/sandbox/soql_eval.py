@@ -15,6 +15,7 @@ from typing import Any
 from connector.sandbox import soql_values as values
 from connector.sandbox.soql_model import (
     Aggregate,
+    Catalog,
     CountAll,
     FieldPath,
     FieldsFunction,
@@ -35,7 +36,7 @@ _NUMERIC_AGGREGATES = ("SUM", "AVG")
 
 def execute_query(
     query: Query,
-    catalog: Any,
+    catalog: Catalog,
     *,
     now: datetime,
     api_version: str,
@@ -60,7 +61,7 @@ class _Node:
 
 
 class _Execution:
-    def __init__(self, query: Query, catalog: Any, now: datetime, api_version: str) -> None:
+    def __init__(self, query: Query, catalog: Catalog, now: datetime, api_version: str) -> None:
         self.query = query
         self.text = query.text
         self.schema = Schema(catalog, query.text)
@@ -234,6 +235,7 @@ class _Execution:
         groups = [self.schema.resolve(p, self.sobject) for p in query.group_by]
         group_keys = {g.key for g in groups}
         columns: list[tuple[str, Callable[[list[Row]], Any]]] = []
+        taken: set[str] = set()
         expr_index = 0
         for item in query.select:
             if isinstance(item, FieldsFunction):
@@ -247,17 +249,16 @@ class _Execution:
                         item.position, f"Field must be grouped or aggregated: {item.text}"
                     )
                 read = getter(path, self.parents)
-                columns.append((path.field.name, lambda rows, r=read: r(rows[0])))
-                continue
-            assert isinstance(item, Aggregate)
-            name = item.alias
-            if name is None:
-                name = f"expr{expr_index}"
-                expr_index += 1
-            columns.append((name, self._aggregator(item)))
-        names = [name.lower() for name, _ in columns]
-        for name in {n for n in names if names.count(n) > 1}:
-            raise self._malformed(query.select[0].position, f"duplicate alias: {name}")
+                name, compute = path.field.name, (lambda rows, r=read: r(rows[0]))
+            else:
+                assert isinstance(item, Aggregate)
+                name, compute = item.alias or f"expr{expr_index}", self._aggregator(item)
+                if item.alias is None:  # exprN counts only the unaliased aggregates
+                    expr_index += 1
+            if name.lower() in taken:
+                raise self._malformed(item.position, f"duplicate alias: {name}")
+            taken.add(name.lower())
+            columns.append((name, compute))
 
         buckets: dict[tuple[Any, ...], list[Row]] = {}
         readers = [(getter(g, self.parents), values.normaliser(g.field.type)) for g in groups]
@@ -301,7 +302,7 @@ class _Execution:
         if item.function == "COUNT_DISTINCT":
             return lambda rows: len({normalise(v) for v in present(rows)})
         if item.function == "SUM":
-            return lambda rows: sum(present(rows)) if present(rows) else None
+            return lambda rows: sum(p) if (p := present(rows)) else None
         if item.function == "AVG":
             return lambda rows: (sum(p) / len(p)) if (p := present(rows)) else None
         pick = min if item.function == "MIN" else max

@@ -87,8 +87,8 @@ def id15(value: str) -> str:
     return "".join(body)
 
 
-def _text(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def _text(value: Any) -> str:
+    return value.casefold() if isinstance(value, str) else str(value).casefold()
 
 
 def _id(value: Any) -> Any:

@@ -799,6 +799,17 @@ OTHER_ERRORS = [
         "Field must be grouped or aggregated: Name",
     ),
     ("SELECT Id, Name, id FROM Account", "MALFORMED_QUERY", "duplicate field selected: id"),
+    ("SELECT COUNT(Id) n, MAX(Name) N FROM Account", "MALFORMED_QUERY", "duplicate alias: N"),
+    (
+        "SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry ORDER BY Name",
+        "MALFORMED_QUERY",
+        "Ordered field must be grouped or aggregated: Name",
+    ),
+    (
+        "SELECT FIELDS(STANDARD), COUNT(Id) FROM Account",
+        "MALFORMED_QUERY",
+        "FIELDS() cannot be used in an aggregate query",
+    ),
     (
         "SELECT SUM(Name) FROM Account",
         "INVALID_FIELD",
