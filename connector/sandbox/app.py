@@ -43,7 +43,10 @@ def build_router() -> Router:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
-                raise
+                log.error("sandbox_extension_unavailable", module=name, error=str(exc))
+            continue
+        except ImportError as exc:  # a half-installed extension must not take the API down
+            log.error("sandbox_extension_unavailable", module=name, error=str(exc))
             continue
         register = getattr(module, "register", None)
         if register is not None:

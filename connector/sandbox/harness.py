@@ -8,6 +8,7 @@ with running_sandbox(tmp_path, seed=1, faults={"lock_rate": 0.1}) as sb:
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,7 @@ from connector.sandbox.state import SandboxState
 from connector.sandbox.tls import ensure_jwt_keys, ensure_tls
 
 START_TIMEOUT_SECONDS = 15.0
+STOP_GRACE_SECONDS = 1.0
 
 
 @dataclass
@@ -102,7 +104,7 @@ class RunningSandbox:
                 "username": self.username,
                 "password": self.password + self.security_token,
             },
-            verify=str(self.ca_file),
+            verify=ssl.create_default_context(cafile=str(self.ca_file)),
             timeout=10.0,
         )
         response.raise_for_status()
@@ -162,6 +164,9 @@ def running_sandbox(
         )
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=STOP_GRACE_SECONDS)
+        if thread.is_alive():  # a client holding a connection open must not stall shutdown
+            server.force_exit = True
+            thread.join(timeout=STOP_GRACE_SECONDS)
         sock.close()
         state.org.close()

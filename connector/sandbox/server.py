@@ -85,6 +85,7 @@ def uvicorn_config(app: Any, tls: TlsFiles) -> uvicorn.Config:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,
     )
 
 
