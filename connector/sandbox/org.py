@@ -20,6 +20,8 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
     org.editable(sobject, field, user_id) -> bool
     org.add_custom_field(sobject, FieldDef) -> CustomField       persisted; `Activity` → Task+Event
     org.custom_fields() -> list[CustomField]
+    org.replace_custom_field(field_id, FieldDef) -> CustomField  new definition, same id
+    org.path -> the SQLite file (Bulk API 2.0 keeps its job tables there too)
     org.ensure_user(username, ...) -> user id; org.user_by_username(name) -> fields | None
     org.convert_lead(lead_id, user_id=...) -> {"accountId", "contactId"}
 
@@ -205,6 +207,11 @@ class Org:
     def close(self) -> None:
         """Close the SQLite file (the in-memory state stays readable)."""
         self._file.close()
+
+    @property
+    def path(self) -> Path:
+        """The org's SQLite file (other sandbox parts may keep their own tables in it)."""
+        return self._file.path
 
     # --- ids, indexes ----------------------------------------------------------------------
 
@@ -490,6 +497,43 @@ class Org:
     def custom_fields(self) -> list[CustomField]:
         """Every custom field added at run time, oldest first."""
         return list(self._custom.values())
+
+    def replace_custom_field(self, field_id: str, f: FieldDef) -> CustomField:
+        """Give custom field `field_id` a new definition (same name; e.g. more picklist values).
+
+        Stored values stay as they are; FLS guarding carries over from the old definition.
+        """
+        with self._lock:
+            old = self._custom.get(field_id)
+            if old is None:
+                raise not_found()
+            if f.name.lower() != old.field.name.lower():
+                raise ApiError(
+                    400,
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"Custom field {old.full_name} cannot be renamed to {f.name}; create a new "
+                    "field instead.",
+                )
+            f = replace(f, name=old.field.name, custom=True, fls_guarded=old.field.fls_guarded)
+            self.schema.add_field(old.sobject, f)
+            for name in self.schema.targets(old.sobject):
+                obj = self.schema.get(name)
+                assert obj is not None
+                key = (obj.name, f.name)
+                self._indexes.pop(key, None)
+                self._index_object(obj)
+                index = self._indexes.get(key)
+                if index is not None:  # (re)build: the field may have just become an id field
+                    for rid in self._by_type[obj.name]:
+                        rec = self._records[rid]
+                        if not rec["IsDeleted"] and rec.get(f.name) is not None:
+                            index.setdefault(_key(f, rec[f.name]), set()).add(rid)
+            self._fls_cache.clear()
+            custom = CustomField(field_id, old.sobject, f)
+            self._custom[field_id] = custom
+            self._file.save(custom_fields=[(field_id, old.sobject, f.name, f.to_json())])
+            log.info("sandbox_custom_field_replaced", field=custom.full_name, id=field_id)
+            return custom
 
     # --- users -------------------------------------------------------------------------------
 
