@@ -253,3 +253,37 @@ def build_usage_grid(
         seed_last_day=seed_day,
         day_start_seconds=day_start_seconds,
     )
+
+
+def nth_active_day(
+    n: int,
+    entity: np.ndarray,
+    day: np.ndarray,
+    start: np.ndarray,
+    width: int,
+    nth: int,
+) -> np.ndarray:
+    """[n] the day of each entity's `nth` distinct active day within start … start+width−1.
+
+    `entity`/`day` are the active rows; `start` is a float day number per entity (NaN: no
+    window). NaN where the window never saw `nth` active days.
+    """
+    out = np.full(n, np.nan)
+    if entity.size == 0:
+        return out
+    s = start[entity]
+    with np.errstate(invalid="ignore"):
+        inside = (day >= s) & (day < s + width)
+    ent, d = entity[inside], day[inside]
+    if ent.size == 0:
+        return out
+    key = np.unique(ent.astype(np.int64) * (1 << 32) + (d.astype(np.int64) + (1 << 31)))
+    ent_u = key >> 32
+    day_u = (key & ((1 << 32) - 1)) - (1 << 31)
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = ent_u[1:] != ent_u[:-1]
+    starts = np.maximum.accumulate(np.where(first, np.arange(key.size), 0))
+    rank = np.arange(key.size) - starts + 1
+    hit = rank == nth
+    out[ent_u[hit]] = day_u[hit].astype(np.float64)
+    return out

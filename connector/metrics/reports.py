@@ -1,0 +1,153 @@
+"""Population reports: health distribution and score, per segment, engaged evaluations by
+month, and the health score's trend over daily snapshots. Pure functions over results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from connector.metrics.inputs import AccountFacts
+from connector.metrics.results import AccountResult, History
+
+NO_SEGMENT = "(none)"
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """How many ranked (paying) accounts are good, average, poor, and the health score."""
+
+    good: int = 0
+    average: int = 0
+    poor: int = 0
+
+    @property
+    def ranked(self) -> int:
+        return self.good + self.average + self.poor
+
+    @property
+    def score(self) -> float | None:
+        """100 × (good + ½·average) ÷ ranked accounts; None when there are none."""
+        if self.ranked == 0:
+            return None
+        return 100.0 * (self.good + 0.5 * self.average) / self.ranked
+
+
+def summarize(ranks: Iterable[str | None]) -> HealthSummary:
+    """Count ranks; accounts without one (not paying) do not count."""
+    counts = {"good": 0, "average": 0, "poor": 0}
+    for r in ranks:
+        if r in counts:
+            counts[r] += 1
+    return HealthSummary(**counts)
+
+
+def health_report(results: Iterable[AccountResult]) -> HealthSummary:
+    """The population's health distribution and score."""
+    return summarize(r.health_rank for r in results)
+
+
+def segment_of(facts: AccountFacts, by: str) -> str:
+    """The segment an account falls in: a fact (csm_email, company_size, plan, …) or
+    `attributes.<name>` / a plain attribute name."""
+    name = by.removeprefix("attributes.")
+    if by.startswith("attributes.") or not hasattr(facts, name):
+        value: Any = facts.attributes.get(name)
+    else:
+        value = getattr(facts, name)
+    return NO_SEGMENT if value is None or value == "" else str(value)
+
+
+def health_by_segment(
+    results: Iterable[AccountResult], accounts: Iterable[AccountFacts], by: str
+) -> dict[str, HealthSummary]:
+    """Health distribution and score per segment (e.g. by="csm_email")."""
+    facts = {a.account_id: a for a in accounts}
+    groups: dict[str, list[str | None]] = {}
+    for r in results:
+        f = facts.get(r.account_id)
+        key = segment_of(f, by) if f is not None else NO_SEGMENT
+        groups.setdefault(key, []).append(r.health_rank)
+    return {k: summarize(v) for k, v in sorted(groups.items())}
+
+
+@dataclass(frozen=True)
+class MonthlyEvaluations:
+    """Trials started in a month, how many were engaged evaluations, and the ratio."""
+
+    month: str  # "2026-11"
+    trials: int
+    engaged: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.engaged / self.trials if self.trials else None
+
+
+def engaged_evaluations_by_month(
+    results: Iterable[AccountResult], accounts: Iterable[AccountFacts], zone: ZoneInfo
+) -> list[MonthlyEvaluations]:
+    """Per month of trial start: trials and engaged evaluations (≥ 3 active days in 14)."""
+    facts = {a.account_id: a for a in accounts}
+    months: dict[str, list[int]] = {}
+    for r in results:
+        f = facts.get(r.account_id)
+        if f is None or r.engaged_evaluation is None:
+            continue
+        start = f.trial_started_at or f.created_at
+        if start is None:
+            continue
+        key = start.astimezone(zone).strftime("%Y-%m")
+        tally = months.setdefault(key, [0, 0])
+        tally[0] += 1
+        tally[1] += int(r.engaged_evaluation)
+    return [MonthlyEvaluations(m, t, e) for m, (t, e) in sorted(months.items())]
+
+
+def health_trend(
+    history: History,
+    accounts: Sequence[AccountFacts] | None = None,
+    by: str | None = None,
+) -> dict[str, list[tuple[date, HealthSummary]]]:
+    """Health per day from the snapshots, overall (key "all") or per segment."""
+    ranks = history.values["health_rank"]
+    if by is None or accounts is None:
+        keys = np.array(["all"] * len(history.account_ids), dtype=object)
+    else:
+        facts = {a.account_id: a for a in accounts}
+        keys = np.array(
+            [segment_of(facts[a], by) if a in facts else NO_SEGMENT for a in history.account_ids],
+            dtype=object,
+        )
+    out: dict[str, list[tuple[date, HealthSummary]]] = {}
+    for key in sorted(set(keys.tolist())):
+        rows = ranks[keys == key]
+        series = []
+        for d in range(history.days):
+            col = rows[:, d]
+            series.append(
+                (
+                    history.day(d),
+                    HealthSummary(
+                        good=int(np.sum(col == "good")),
+                        average=int(np.sum(col == "average")),
+                        poor=int(np.sum(col == "poor")),
+                    ),
+                )
+            )
+        out[key] = series
+    return out
+
+
+def distribution(results: Iterable[AccountResult], field: str) -> Mapping[str, int]:
+    """Counts of a labelled result (lifecycle_stage, risk_level, visit_frequency, …)."""
+    counts: dict[str, int] = {}
+    for r in results:
+        value = getattr(r, field, None) if hasattr(r, field) else r.metrics.get(field)
+        key = NO_SEGMENT if value is None else str(value)
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))

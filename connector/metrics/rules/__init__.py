@@ -1,0 +1,1 @@
+"""The rules language (grammar, type checks, evaluation) and the rule-file loader."""
