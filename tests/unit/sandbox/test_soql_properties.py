@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from simple_salesforce.format import format_soql, quote_soql_value
 
-from connector.sandbox.soql import FieldInfo, execute, parse
+from connector.sandbox.soql import FieldInfo, SoqlError, execute, parse
 from connector.sandbox.soql_model import Comparison, StringLiteral
 from connector.sandbox.soql_parse import parse_datetime_literal
 from connector.sandbox.soql_values import id15
@@ -92,3 +92,77 @@ def test_eighteen_character_ids_in_any_case_reduce_to_the_fifteen(body: str) -> 
     assert id15(full) == body
     assert id15(full.lower()) == body
     assert id15(full.upper()) == body
+
+
+@given(st.text(max_size=80))
+def test_any_text_parses_or_fails_as_malformed_query(text: str) -> None:
+    failure: SoqlError | None = None
+    try:
+        parse(text)
+    except SoqlError as exc:
+        failure = exc
+    if failure is not None:
+        assert failure.code == "MALFORMED_QUERY"
+        assert failure.message
+
+
+TYPED_FIELDS = [
+    FieldInfo("Id", "id"),
+    FieldInfo("Name", "string"),
+    FieldInfo("Size__c", "int"),
+    FieldInfo("Score__c", "double"),
+    FieldInfo("Active__c", "boolean"),
+    FieldInfo("Seen__c", "date"),
+    FieldInfo("Stamp__c", "datetime"),
+    FieldInfo("Tags__c", "multipicklist"),
+]
+LITERALS = st.sampled_from(
+    ["'x'", "'A;b'", "''", "5", "-2.5", "true", "null", "2024-01-31", "2024-01-31T10:00:00Z",
+     "TODAY", "LAST_N_DAYS:3", f"'{'0018a00000Acc01'}'"]
+)  # fmt: skip
+OPERATORS = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
+STORED = {
+    "Name": st.one_of(st.none(), st.text(max_size=5)),
+    "Size__c": st.one_of(st.none(), st.integers(-5, 5)),
+    "Score__c": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    "Active__c": st.booleans(),
+    "Seen__c": st.one_of(st.none(), st.dates().map(lambda d: d.isoformat())),
+    "Stamp__c": st.one_of(
+        st.none(),
+        st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9998, 1, 1)).map(
+            lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        ),
+    ),
+    "Tags__c": st.one_of(st.none(), st.sampled_from(["a", "a;b", "B;c"])),
+}
+
+
+class TypedCatalog(OneTableCatalog):
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def fields(self, sobject: str) -> list[FieldInfo]:
+        return TYPED_FIELDS
+
+
+@given(
+    rows=st.lists(st.fixed_dictionaries(STORED), max_size=6),
+    field=st.sampled_from([f.name for f in TYPED_FIELDS]),
+    operator=OPERATORS,
+    literal=LITERALS,
+    order=st.sampled_from([f.name for f in TYPED_FIELDS]),
+)
+def test_typed_comparisons_answer_or_reject_never_crash(
+    rows: list[dict[str, Any]], field: str, operator: str, literal: str, order: str
+) -> None:
+    for i, row in enumerate(rows):
+        row["Id"] = f"0018a00000Acc{i:02d}AAA"
+    soql = f"SELECT Id FROM Account WHERE {field} {operator} {literal} ORDER BY {order}"
+    try:
+        result = execute(soql, TypedCatalog(rows), now=NOW, api_version="59.0")
+    except SoqlError as exc:
+        failure = exc
+    else:
+        assert result.total_size == len(result.records) <= len(rows)
+        return
+    assert failure.code in ("INVALID_FIELD", "INVALID_QUERY_FILTER_OPERATOR")
