@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from starlette.responses import Response
 
@@ -41,9 +40,8 @@ def service(state: SandboxState) -> BulkService:
     with _create_lock:
         existing = state.extensions.get(_EXTENSION)
         if existing is None:
-            # The org keeps its SQLite file private; jobs share that file, in their own tables.
-            path: Path | str = state.org._file.path
-            existing = BulkService(state.org, state.faults, JobStore(path))
+            # Jobs live in their own tables of the org's SQLite file.
+            existing = BulkService(state.org, state.faults, JobStore(state.org.path))
             state.extensions[_EXTENSION] = existing
         return existing  # type: ignore[no-any-return]
 
