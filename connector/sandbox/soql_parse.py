@@ -132,12 +132,12 @@ def string_pieces(raw: str) -> list[tuple[str, bool]]:
             pieces.append((char, char in "%_"))
             i += 1
             continue
-        escape = raw[i + 1 : i + 2]
+        escape = raw[i + 1 : i + 2]  # the lexer guarantees a character follows
         lowered = escape.lower()
-        if escape in "%_" and escape:
+        if escape in ("%", "_"):
             pieces.append((escape, False))
             i += 2
-        elif lowered in _SIMPLE_ESCAPES and escape:
+        elif lowered in _SIMPLE_ESCAPES:
             pieces.append((_SIMPLE_ESCAPES[lowered], False))
             i += 2
         elif lowered == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", raw[i + 2 : i + 6]):
