@@ -267,6 +267,56 @@ def pull(
     console.print(render_summary(report))
 
 
+@app.command()
+def check(
+    config: ConfigOption = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only the files; do not contact Salesforce.")
+    ] = False,
+) -> None:
+    """Validate configuration, mappings and rules, then the mapping against the org."""
+    from connector.errors import ConfigError
+    from connector.mapping.check import run_check
+    from connector.mapping.report import print_problems
+    from connector.salesforce.client import SalesforceClient
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        print_problems(err_console, exc.problems)
+        raise typer.Exit(ConfigError.exit_code) from None
+    if offline:
+        result = run_check(settings, None)
+    else:
+        with SalesforceClient(settings) as client:
+            result = run_check(settings, client)
+    if not result.ok:
+        print_problems(err_console, result.problems)
+        raise typer.Exit(ConfigError.exit_code)
+    console.print(f"[green]OK:[/] {result.summary()}.")
+
+
+@app.command()
+def provision(
+    config: ConfigOption = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make the changes (default: only list them).")
+    ] = False,
+) -> None:
+    """List (and with --apply create) the custom fields, picklist values and field access
+    the mappings need."""
+    from connector.mapping.provision import provision as run_provision
+    from connector.mapping.report import print_result
+    from connector.salesforce.client import SalesforceClient
+
+    settings = load_settings(config)
+    with SalesforceClient(settings) as client:
+        result = run_provision(settings, client, apply=apply)
+    print_result(console, result)
+    if result.plan.problems:
+        raise typer.Exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into exit codes and readable messages."""
     try:

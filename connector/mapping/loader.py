@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from connector.mapping.schema import (
 from connector.mapping.sources import source_info, source_names
 from connector.mapping.templates import TemplateProblem, placeholders
 from connector.metrics.rules.check import CheckProblem, Context, check
+from connector.metrics.rules.loader import load_rules
 from connector.metrics.rules.names import ANY, BOOL
 from connector.metrics.rules.syntax import SyntaxProblem, parse
 from connector.resources import shipped
@@ -726,3 +728,49 @@ def mapping_path(settings: Settings) -> Path:
 def load_mapping(settings: Settings) -> SalesforceMapping:
     """Load and validate the mapping the configuration points at."""
     return parse_mapping(load_yaml(mapping_path(settings)))
+
+
+def with_tag_values(mapping: SalesforceMapping, tags: Collection[str]) -> SalesforceMapping:
+    """The mapping with every tag name offered by the picklist fields written from `tags`.
+
+    Tag rules decide which tags exist, so the multi-select field must offer each of them.
+    """
+    objects: dict[str, ObjectMapping] = {}
+    for name, obj in mapping.objects.items():
+        fields = []
+        for f in obj.fields:
+            picklist = f.type is not None and f.type.name in ("Picklist", "MultiselectPicklist")
+            if f.source == "tags" and picklist:
+                extra = tuple(t for t in tags if t.lower() not in {v.lower() for v in f.values})
+                f = replace(f, values=f.values + extra)
+            fields.append(f)
+        objects[name] = replace(obj, fields=tuple(fields))
+    return SalesforceMapping(mapping.path, objects)
+
+
+def load_with_rules(settings: Settings) -> tuple[SalesforceMapping | None, list[Problem]]:
+    """The mapping (tag values from the tag rules merged in) and every problem of the mapping
+    and rule files, collected rather than raised, for `connector check`."""
+    problems: list[Problem] = []
+    mapping: SalesforceMapping | None = None
+    try:
+        mapping, found = mapping_problems(load_yaml(mapping_path(settings)))
+        problems.extend(found)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    tags: list[str] = []
+    try:
+        tags = [rule.tag for rule in load_rules(settings.mappings).tags]
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if mapping is not None and tags:
+        mapping = with_tag_values(mapping, tags)
+    return mapping, problems
+
+
+def load_mapping_for_org(settings: Settings) -> SalesforceMapping:
+    """The validated mapping with the tag rules' tags merged in; ConfigError lists problems."""
+    mapping, problems = load_with_rules(settings)
+    if problems or mapping is None:
+        raise ConfigError(problems)
+    return mapping

@@ -1,0 +1,83 @@
+"""`connector check`: the configuration, mapping and rules offline, then against the org.
+
+Offline, every problem of the mapping and rule files is collected at once. Online, the
+objects' describes are fetched (a handful of API calls) and the mapping is checked against
+them by `connector.mapping.describe_check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from connector.config import Settings
+from connector.errors import Problem
+from connector.logs import get_logger
+from connector.mapping.describe_check import describe_problems, objects_to_describe
+from connector.mapping.loader import load_with_rules
+from connector.mapping.schema import SalesforceMapping
+from connector.salesforce.client import SalesforceClient
+from connector.salesforce.errors import SalesforceRequestError
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check` found, and what it looked at (for the OK summary)."""
+
+    problems: list[Problem]
+    mapping: SalesforceMapping | None
+    online: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line saying what was checked."""
+        if self.mapping is None:
+            return "the mapping could not be read"
+        objects = self.mapping.objects.values()
+        fields = sum(len(o.fields) for o in objects)
+        tasks = len(self.mapping.task_rules)
+        where = "against the org" if self.online else "offline"
+        return (
+            f"{len(self.mapping.objects)} objects ({', '.join(self.mapping.objects)}), "
+            f"{fields} fields and {tasks} task rules checked {where}"
+        )
+
+
+def fetch_describes(
+    client: SalesforceClient, sobjects: Iterable[str]
+) -> dict[str, dict[str, Any] | None]:
+    """Each object's describe; None for an object the integration user cannot see."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for name in sobjects:
+        try:
+            out[name] = client.describe(name)
+        except SalesforceRequestError as exc:
+            if exc.status != 404:
+                raise
+            out[name] = None
+    return out
+
+
+def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResult:
+    """Check offline, then (with a client) against the org's describe."""
+    mapping, problems = load_with_rules(settings)
+    if client is None or mapping is None:
+        return CheckResult(problems, mapping, online=False)
+    client.connect()
+    describes = fetch_describes(client, objects_to_describe(mapping))
+    problems = problems + describe_problems(
+        mapping, describes, create_leads=settings.salesforce.create_leads
+    )
+    log.info("mapping.checked", problems=len(problems), objects=list(describes))
+    return CheckResult(problems, mapping, online=True)
+
+
+def check(settings: Settings, client: SalesforceClient | None) -> list[Problem]:
+    """Every problem with the configuration's mapping and rules (and, with a client, the org)."""
+    return run_check(settings, client).problems
