@@ -276,6 +276,7 @@ def check(
 ) -> None:
     """Validate configuration, mappings and rules, then the mapping against the org."""
     from connector.errors import ConfigError
+    from connector.logs import add_secrets, configure
     from connector.mapping.check import run_check
     from connector.mapping.report import print_problems
     from connector.salesforce.client import SalesforceClient
@@ -285,6 +286,8 @@ def check(
     except ConfigError as exc:
         print_problems(err_console, exc.problems)
         raise typer.Exit(ConfigError.exit_code) from None
+    configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
+    add_secrets(settings.secrets())
     if offline:
         result = run_check(settings, None)
     else:
@@ -305,11 +308,14 @@ def provision(
 ) -> None:
     """List (and with --apply create) the custom fields, picklist values and field access
     the mappings need."""
+    from connector.logs import add_secrets, configure
     from connector.mapping.provision import provision as run_provision
     from connector.mapping.report import print_result
     from connector.salesforce.client import SalesforceClient
 
     settings = load_settings(config)
+    configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
+    add_secrets(settings.secrets())
     with SalesforceClient(settings) as client:
         result = run_provision(settings, client, apply=apply)
     print_result(console, result)
