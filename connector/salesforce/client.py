@@ -9,6 +9,7 @@ the session expires.
 from __future__ import annotations
 
 import json as jsonlib
+import ssl
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -61,8 +62,22 @@ class ApiUsage:
         return max(self.limit - self.used, 0)
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """A requests adapter that applies default timeouts (simple-salesforce sets none)."""
+class _Adapter(HTTPAdapter):
+    """A requests adapter with default timeouts (simple-salesforce sets none) and a TLS context
+    that trusts the system store plus the configured extra CA file.
+
+    The context is fixed on the pool, so a `REQUESTS_CA_BUNDLE` in the environment (which
+    requests lets override a session's `verify`) cannot drop the configured CA.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext | None, **kwargs: Any) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._ssl_context is not None:
+            kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
 
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if kwargs.get("timeout") is None:
@@ -84,10 +99,10 @@ class SalesforceClient:
         sf = settings.salesforce
         self.retry = retry or RetryPolicy(attempts=sf.max_retries + 1)
         self._sleep = sleep
-        self._http = httpx.Client(verify=verify_setting(sf.ca_bundle))
+        verify = verify_setting(sf.ca_bundle)
+        self._http = httpx.Client(verify=verify)
         self._session = requests.Session()
-        self._session.verify = str(sf.ca_bundle) if sf.ca_bundle else True
-        adapter = _TimeoutAdapter(pool_maxsize=8)
+        adapter = _Adapter(verify if isinstance(verify, ssl.SSLContext) else None, pool_maxsize=8)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._sf: Salesforce | None = None
@@ -230,7 +245,7 @@ class SalesforceClient:
             retry=retry_if_exception(retriable),
             stop=stop_after_attempt(max(self.retry.attempts, 1)),
             wait=wait_exponential_jitter(
-                initial=self.retry.initial_seconds,
+                multiplier=self.retry.initial_seconds,
                 max=self.retry.max_seconds,
                 jitter=self.retry.jitter_seconds,
             ),

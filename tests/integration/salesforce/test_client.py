@@ -10,6 +10,12 @@ from connector.salesforce.client import RetryPolicy, SalesforceClient
 from connector.sandbox.client_settings import settings_for
 from connector.sandbox.harness import RunningSandbox
 
+
+def count_forever(client: SalesforceClient) -> None:
+    for _ in range(1_000):
+        client.count("SELECT COUNT() FROM Lead")
+
+
 FAST = RetryPolicy(attempts=6, initial_seconds=0.01, max_seconds=0.05, jitter_seconds=0.01)
 
 
@@ -43,7 +49,7 @@ def test_expired_session_is_renewed_once_and_the_call_goes_on(sbx: RunningSandbo
 def test_transient_503s_are_retried_until_they_pass(sbx: RunningSandbox) -> None:
     with SalesforceClient(settings_for(sbx), retry=FAST) as client:
         client.connect()
-        sbx.set_faults(error_503_rate=0.5, seed=3)
+        sbx.set_faults(error_503_rate=0.5)
         for _ in range(10):
             client.describe("Lead")
             client.forget_describe()
@@ -62,10 +68,23 @@ def test_the_configured_reserve_stops_calls_before_the_limit(sbx: RunningSandbox
     settings = settings_for(sbx, salesforce_extra={"api_reserve_percent": 50})
     with SalesforceClient(settings, retry=FAST) as client:
         client.connect()
-        sbx.set_faults(daily_limit=(sbx.counters()["used"] + 4))
+        sbx.reset_counters()
+        sbx.set_faults(daily_limit=100)
         with pytest.raises(LimitReachedError, match="api_reserve_percent"):
-            for _ in range(10):
-                client.count("SELECT COUNT() FROM Lead")
+            count_forever(client)
+        assert client.usage is not None
+        assert client.usage.remaining <= 50  # stopped at the reserve, well before the limit
+        assert client.usage.remaining >= 49
+
+
+def test_request_limit_exceeded_stops_cleanly(sbx: RunningSandbox) -> None:
+    settings = settings_for(sbx, salesforce_extra={"api_reserve_percent": 0})
+    with SalesforceClient(settings, retry=FAST) as client:
+        client.connect()
+        sbx.reset_counters()
+        sbx.set_faults(daily_limit=3)
+        with pytest.raises(LimitReachedError, match="resumes on the next run"):
+            count_forever(client)
 
 
 def test_collections_upsert_reports_each_record(sbx: RunningSandbox) -> None:
