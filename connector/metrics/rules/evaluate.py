@@ -50,7 +50,7 @@ class Frame(Protocol):
 
 def _isnull_obj(arr: Any) -> np.ndarray:
     a = np.asarray(arr, dtype=object)
-    return np.frompyfunc(lambda x: x is None, 1, 1)(a).astype(bool)
+    return np.asarray(np.frompyfunc(lambda x: x is None, 1, 1)(a)).astype(bool)
 
 
 def is_null(v: Vec) -> np.ndarray:
@@ -72,7 +72,7 @@ def _to_num(v: Vec) -> np.ndarray:
             except (TypeError, ValueError):
                 return NAN
 
-        return np.frompyfunc(conv, 1, 1)(a).astype(np.float64)
+        return np.asarray(np.frompyfunc(conv, 1, 1)(a)).astype(np.float64)
     return np.asarray(v.data, dtype=np.float64)
 
 
@@ -103,7 +103,7 @@ def _days_of(v: Vec) -> np.ndarray:
                 return float(x.toordinal() - date(1970, 1, 1).toordinal())
             return NAN
 
-        return np.frompyfunc(conv, 1, 1)(a).astype(np.float64)
+        return np.asarray(np.frompyfunc(conv, 1, 1)(a)).astype(np.float64)
     return np.full(np.shape(v.data), NAN)
 
 
@@ -111,7 +111,7 @@ def truth(v: Vec) -> np.ndarray:
     """Where a condition holds (null counts as not holding)."""
     if v.kind in ("str", "any"):
         a = np.asarray(v.data, dtype=object)
-        return np.frompyfunc(lambda x: x is True, 1, 1)(a).astype(bool)
+        return np.asarray(np.frompyfunc(lambda x: x is True, 1, 1)(a)).astype(bool)
     return np.asarray(v.data, dtype=np.float64) == 1.0
 
 
@@ -151,7 +151,7 @@ def _compare(op: str, a: Vec, b: Vec) -> Vec:
     # text (and attribute) equality
     x, y = np.asarray(_to_text(a), dtype=object), np.asarray(_to_text(b), dtype=object)
     null = _isnull_obj(x) | _isnull_obj(y)
-    eq = np.frompyfunc(lambda p, q: p == q, 2, 1)(x, y).astype(bool)
+    eq = np.asarray(np.frompyfunc(lambda p, q: p == q, 2, 1)(x, y)).astype(bool)
     return _bool(eq if op == "==" else ~eq, null)
 
 
@@ -173,7 +173,7 @@ def _logic(v: Vec) -> np.ndarray:
     if v.kind in ("str", "any"):
         a = np.asarray(v.data, dtype=object)
         conv = np.frompyfunc(lambda x: 1.0 if x is True else (0.0 if x is False else NAN), 1, 1)
-        return conv(a).astype(np.float64)
+        return np.asarray(conv(a)).astype(np.float64)
     return np.asarray(v.data, dtype=np.float64)
 
 
