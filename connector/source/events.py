@@ -150,8 +150,8 @@ def annotated(ev: sa.Subquery, bucketer: DayBucketer, window: Window) -> sa.Subq
     account = _key(ev.c.account_id)
     user = _key(ev.c.user_id)
     reason = sa.case(
-        (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (sa.or_(ev.c.user_id.is_(None), user == _EMPTY), sa.literal_column("'no_user'")),
+        (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (ev.c.occurred_at.is_(None), sa.literal_column("'no_timestamp'")),
         (t.is_(None), sa.literal_column("'unparsable_timestamp'")),
         (t > bucketer.param(window.future_limit), sa.literal_column("'future_timestamp'")),
@@ -307,10 +307,10 @@ def read_finish(
 
 
 def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None]:
+    if row.user_id is None or str(row.user_id).strip() == "":
+        return "no_user", None  # anonymous: first, as it usually also lacks the account
     if row.account_id is None or str(row.account_id).strip() == "":
         return "no_account", None
-    if row.user_id is None or str(row.user_id).strip() == "":
-        return "no_user", None
     if row.occurred_at is None:
         return "no_timestamp", None
     try:
