@@ -43,6 +43,15 @@ class DemoTables:
     events: Table
 
 
+def _key(length: int) -> String:
+    """An ASCII id column, in byte order on PostgreSQL.
+
+    Locale collation would make every sort and index build there several times slower, and ids
+    gain nothing from it.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 def demo_tables() -> DemoTables:
     """Fresh table definitions."""
     md = MetaData()
@@ -50,7 +59,7 @@ def demo_tables() -> DemoTables:
     accounts = Table(
         "accounts",
         md,
-        Column("account_id", String(32), primary_key=True),
+        Column("account_id", _key(32), primary_key=True),
         Column("name", String(200), nullable=False),
         Column("status", String(16), nullable=False),
         Column("licenses", Integer),
@@ -70,8 +79,8 @@ def demo_tables() -> DemoTables:
     users = Table(
         "users",
         md,
-        Column("user_id", String(32), primary_key=True),
-        Column("account_id", String(32), nullable=False),
+        Column("user_id", _key(32), primary_key=True),
+        Column("account_id", _key(32), nullable=False),
         Column("email", String(254), nullable=False),
         Column("name", String(200)),
         Column("created_at", ts, nullable=False),
@@ -80,8 +89,8 @@ def demo_tables() -> DemoTables:
         "events",
         md,
         Column("event_id", BigInteger, nullable=False),
-        Column("account_id", String(32), nullable=False),
-        Column("user_id", String(32)),
+        Column("account_id", _key(32), nullable=False),
+        Column("user_id", _key(32)),
         Column("event", String(64), nullable=False),
         Column("module", String(32)),
         Column("occurred_at", ts, nullable=False),
