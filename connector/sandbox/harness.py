@@ -28,7 +28,7 @@ from connector.sandbox.state import SandboxState
 from connector.sandbox.tls import ensure_jwt_keys, ensure_tls
 
 START_TIMEOUT_SECONDS = 15.0
-STOP_GRACE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 0.25
 
 
 @dataclass
