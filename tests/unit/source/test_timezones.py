@@ -1,0 +1,82 @@
+"""Local days from offset tables agree with zoneinfo, in Python and in SQLite's SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.source.timezones import (
+    DayBucketer,
+    day_start,
+    from_julian,
+    julian,
+    local_day,
+    offset_table,
+    table_span,
+)
+
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 12, 31)).map(
+    lambda d: d.replace(microsecond=0, tzinfo=UTC)
+)
+
+
+def _offset_at(table: tuple[tuple[datetime, int], ...], moment: datetime) -> int:
+    current = table[0][1]
+    for start, minutes in table:
+        if moment >= start:
+            current = minutes
+    return current
+
+
+@given(moment=instants, zone=st.sampled_from(ZONES))
+@settings(max_examples=300, deadline=None)
+def test_offset_table_matches_zoneinfo(moment: datetime, zone: str) -> None:
+    start, end = table_span(moment - timedelta(days=400), moment)
+    table = offset_table(zone, start, end)
+    expected = moment.astimezone(ZoneInfo(zone)).utcoffset()
+    assert expected is not None
+    assert _offset_at(table, moment) == int(expected.total_seconds() // 60)
+
+
+def test_berlin_transitions_are_found_to_the_second() -> None:
+    table = offset_table(
+        "Europe/Berlin", datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert table[1:] == (
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), 120),
+        (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), 60),
+    )
+
+
+def test_julian_round_trip() -> None:
+    moment = datetime(2026, 3, 29, 0, 59, 59, 250_000, tzinfo=UTC)
+    assert from_julian(julian(moment)) == moment
+
+
+def test_day_start_is_local_midnight() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    assert day_start(date(2026, 7, 1), berlin) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
+    assert local_day(datetime(2026, 6, 30, 22, 0), berlin) == date(2026, 7, 1)
+
+
+@given(moments=st.lists(instants, min_size=1, max_size=40), zone=st.sampled_from(ZONES))
+@settings(max_examples=60, deadline=None)
+def test_sqlite_day_expression_matches_python(moments: list[datetime], zone: str) -> None:
+    engine = sa.create_engine("sqlite://")
+    bucketer = DayBucketer("sqlite", zone)
+    t = sa.table("t", sa.column("at"))
+    since = min(moments) - timedelta(days=1)
+    query = sa.select(bucketer.day(t.c.at, since, max(moments)))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (at TEXT)")
+        for i, m in enumerate(moments):
+            # Alternate the ISO spellings found in real SQLite product databases.
+            text = m.strftime("%Y-%m-%d %H:%M:%S") if i % 2 else m.isoformat()
+            conn.exec_driver_sql("INSERT INTO t VALUES (?)", (text,))
+        got = [date.fromisoformat(d) for d in conn.execute(query).scalars()]
+    assert got == [local_day(m, ZoneInfo(zone)) for m in moments]
