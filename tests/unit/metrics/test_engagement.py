@@ -28,7 +28,11 @@ def test_ties_share_the_middle_rank() -> None:
 def test_hand_computed_scores_without_durations() -> None:
     # same active days and users; events 10, 20, 20 → events percentiles 16.67, 66.67, 66.67
     # a: (35·50 + 25·50 + 25·16.67) / 85 = 40.2 → 40; b, c: (35·50 + 25·50 + 25·66.67) / 85 = 54.9 → 55
-    rows = [use("a", "u1", 2, events=10), use("b", "u1", 2, events=20), use("c", "u1", 2, events=20)]
+    rows = [
+        use("a", "u1", 2, events=10),
+        use("b", "u1", 2, events=20),
+        use("c", "u1", 2, events=20),
+    ]
     out = run([paying(a) for a in "abc"], rows).by_id()
     assert [out[a].metrics["engagement_score"] for a in "abc"] == [40, 55, 55]
 
@@ -80,7 +84,11 @@ def test_vectorised_scores_match_the_reference_definition() -> None:
         "events": rng.integers(0, 6, size=(n, 1)),
     }
     group = rng.integers(-1, 3, size=(n, 1))
-    weights = {"active_days": Fraction(7, 20), "active_users": Fraction(1, 4), "events": Fraction(1, 4)}
+    weights = {
+        "active_days": Fraction(7, 20),
+        "active_users": Fraction(1, 4),
+        "events": Fraction(1, 4),
+    }
     got = engagement_scores(measures, group, weights)[:, 0].tolist()
     rows = [{m: float(v[i, 0]) for m, v in measures.items()} for i in range(n)]
     expected = engagement_reference(

@@ -144,8 +144,8 @@ rules:
 
 
 def test_parent_health_rolls_up_from_children_by_share(tmp_path: Path) -> None:
-    health = (shipped("mappings") / "health.yaml").read_text().replace(
-        "enabled: false", "enabled: true"
+    health = (
+        (shipped("mappings") / "health.yaml").read_text().replace("enabled: false", "enabled: true")
     )
     rules = rules_with(tmp_path, health=health)
     accounts = [AccountFacts("parent", status="paying")] + [

@@ -109,7 +109,14 @@ def test_dau_mau_with_two_users() -> None:
 
 @pytest.mark.parametrize(
     ("now", "before", "trend"),
-    [(12, 10, "up"), (8, 10, "down"), (11, 10, "flat"), (9, 10, "flat"), (3, 0, "up"), (0, 0, "flat")],
+    [
+        (12, 10, "up"),
+        (8, 10, "down"),
+        (11, 10, "flat"),
+        (9, 10, "flat"),
+        (3, 0, "up"),
+        (0, 0, "flat"),
+    ],
 )
 def test_usage_trend_thresholds(now: int, before: int, trend: str) -> None:
     rows = []
@@ -185,7 +192,7 @@ def test_a_trial_that_converts_mid_window() -> None:
 
 def test_evaluation_time_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        run([PAYING], as_of=datetime(2026, 11, 20, 12))  # noqa: DTZ001
+        run([PAYING], as_of=datetime(2026, 11, 20, 12))
 
 
 def test_as_of_default_constants_are_consistent() -> None:
