@@ -27,7 +27,8 @@ def test_ties_share_the_middle_rank() -> None:
 
 def test_hand_computed_scores_without_durations() -> None:
     # same active days and users; events 10, 20, 20 → events percentiles 16.67, 66.67, 66.67
-    # a: (35·50 + 25·50 + 25·16.67) / 85 = 40.2 → 40; b, c: (35·50 + 25·50 + 25·66.67) / 85 = 54.9 → 55
+    # a: (35·50 + 25·50 + 25·16.67) / 85 = 40.2 → 40
+    # b, c: (35·50 + 25·50 + 25·66.67) / 85 = 54.9 → 55
     rows = [
         use("a", "u1", 2, events=10),
         use("b", "u1", 2, events=20),

@@ -35,7 +35,8 @@ def test_good_when_used_on_two_days_in_each_of_the_last_two_weeks() -> None:
 def test_average_when_one_week_has_a_single_active_day() -> None:
     r = one([PAYING], [use("a", "u", d) for d in (0, 6, 7)])
     assert r.health_rank == "average"
-    assert r.health_reason is not None and r.health_reason.startswith("Average:")
+    assert r.health_reason is not None
+    assert r.health_reason.startswith("Average:")
     assert r.risk_level == "yellow"
 
 
@@ -49,7 +50,9 @@ def test_poor_when_not_used_in_fourteen_days() -> None:
 @pytest.mark.parametrize("status", ["free", "trial", "cancelled"])
 def test_health_is_null_for_accounts_that_do_not_pay(status: str) -> None:
     r = one([AccountFacts("a", status=status)], [use("a", "u", d) for d in (0, 6, 7, 13)])
-    assert r.health_rank is None and r.health_reason is None and r.risk_level is None
+    assert r.health_rank is None
+    assert r.health_reason is None
+    assert r.risk_level is None
 
 
 HIGH_TOUCH = """
@@ -121,7 +124,8 @@ def test_reasons_fit_salesforce_text_fields(tmp_path: Path) -> None:
     rules = rules_with(tmp_path, health=health)
     accounts = [AccountFacts("e", status="paying", plan="enterprise", licenses=1)]
     r = one(accounts, [use("e", "u", d) for d in range(9)], rules=rules)
-    assert r.health_reason is not None and len(r.health_reason) == 255
+    assert r.health_reason is not None
+    assert len(r.health_reason) == 255
     assert r.health_reason.endswith("…")
 
 
@@ -138,7 +142,8 @@ rules:
     rows = [use("a", "u", d, events=1) for d in (0, 6, 7, 13)]
     rows += [use("a", "u", d, events=10) for d in (14, 20)]
     r = one([PAYING], rows, rules=rules)
-    assert r.health_rank == "good" and r.metrics["usage_trend"] == "down"
+    assert r.health_rank == "good"
+    assert r.metrics["usage_trend"] == "down"
     assert r.risk_level == "yellow"
     assert r.risk_reason == "usage fell by 20% or more"
 

@@ -145,7 +145,8 @@ def test_leads_are_scored_per_trial_user() -> None:
     rows = [use("acc", "u1", d, events=3) for d in (10, 9, 8, 2)]
     rows += [use("acc", "u2", 1, events=1)]
     leads = {lead.user_id: lead for lead in run([account], rows, trial_users=users).leads}
-    assert leads["u1"].active_days_14d == 4 and leads["u1"].events_14d == 12
+    assert leads["u1"].active_days_14d == 4
+    assert leads["u1"].events_14d == 12
     assert leads["u1"].engaged_evaluation is True
     assert leads["u2"].engaged_evaluation is False
     assert leads["u1"].engagement_score > leads["u2"].engagement_score

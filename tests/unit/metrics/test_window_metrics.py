@@ -87,7 +87,8 @@ def test_license_utilization_is_a_ratio_and_null_without_licences() -> None:
 
 def test_an_account_without_activity() -> None:
     m = one([PAYING]).metrics
-    assert m["active_users_30d"] == 0 and m["events_30d"] == 0
+    assert m["active_users_30d"] == 0
+    assert m["events_30d"] == 0
     assert m["last_active_at"] is None
     assert m["dau_mau"] == 0.0
     assert m["usage_trend"] == "flat"
@@ -150,7 +151,8 @@ def test_time_spent_in_minutes_and_null_without_durations() -> None:
     assert m["time_spent_7d_minutes"] == pytest.approx(10.0)
     assert m["time_spent_14d_minutes"] == pytest.approx(15.0)
     m = one([PAYING], [use("a", "u1", 1)]).metrics
-    assert m["time_spent_7d_minutes"] is None and m["time_spent_14d_minutes"] is None
+    assert m["time_spent_7d_minutes"] is None
+    assert m["time_spent_14d_minutes"] is None
 
 
 def test_rows_for_unknown_accounts_are_ignored() -> None:
