@@ -87,7 +87,7 @@ def _as_day(value: Any) -> date | None:
 def _time_filter(rel: sa.Subquery, bucketer: DayBucketer, window: Window) -> Any:
     if window.since is None:
         return sa.true()
-    return bucketer.value(rel.c.occurred_at) >= bucketer.param(window.since)
+    return bucketer.at_or_after(rel.c.occurred_at, window.since)
 
 
 def _key(col: Any) -> Any:

@@ -157,8 +157,8 @@ class _Puller:
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, rel.name)
             if rel.has_updated and mark is not None and mark.time is not None and not self.full:
-                since = self.bucketer.param(mark.time - self.late)
-                query = query.where(self.bucketer.value(rel.query.c[UPDATED_COLUMN]) >= since)
+                updated = rel.query.c[UPDATED_COLUMN]
+                query = query.where(self.bucketer.at_or_after(updated, mark.time - self.late))
             newest: datetime | None = mark.time if mark else None
             result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)
             for chunk in batched(result.mappings(), _ENTITY_BATCH):
@@ -212,7 +212,7 @@ class _Puller:
             b = self.bucketer
             earliest = src.execute(
                 sa.select(sa.func.min(b.value(ev.c.occurred_at))).where(
-                    b.value(ev.c[ARRIVAL]) >= b.param(mark.time - self.late),
+                    b.at_or_after(ev.c[ARRIVAL], mark.time - self.late),
                     b.value(ev.c.occurred_at) <= b.param(future_limit),
                 )
             ).scalar()

@@ -115,6 +115,19 @@ class DayBucketer:
             return moment.astimezone(UTC).replace(tzinfo=None)
         return moment.astimezone(UTC)
 
+    def at_or_after(self, column: Any, moment: datetime) -> Any:
+        """`column >= moment`, written so an index on the column can serve it.
+
+        On SQLite the exact test goes through julianday(), which no index serves, so a
+        plain text comparison with the ISO date a day earlier narrows the rows first: an
+        ISO-8601 text's leading date is never more than a day from its UTC date.
+        """
+        exact = self.value(column) >= self.param(moment)
+        if self.dialect != "sqlite":
+            return exact
+        earlier = (moment.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+        return sa.and_(column >= earlier, exact)
+
     def to_datetime(self, value: Any) -> datetime | None:
         """Turn a `value(column)` result back into a UTC instant."""
         if value is None:
