@@ -58,6 +58,7 @@ EXTERNAL_ID_KEYS = ("field", "type")
 DEFAULT_EXTERNAL_ID_TYPE = FieldType("Text", length=255)
 MAX_DUE_DAYS = 365
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*(__[cC])?$")
+_SPLIT_TYPE = re.compile(r"^\s*\d+\s*\)$")  # `{type: Number(3,0)}` unquoted
 _TASK_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 # which value kinds a transform accepts
 _TRANSFORM_INPUT = {
@@ -105,12 +106,20 @@ class _Collector:
         self, data: Mapping[Any, Any], allowed: Collection[str], loc: Location
     ) -> None:
         for key in data:
-            if key not in allowed:
+            if key in allowed:
+                continue
+            if _SPLIT_TYPE.match(str(key)):
                 self.add(
                     (*loc, key),
-                    f"unknown key {key!r}.",
-                    f"{suggest(str(key), allowed)}The keys allowed here are: {', '.join(allowed)}.",
+                    f"unknown key {key!r}: a type like Number(3,0) was split at its comma.",
+                    'quote it inside {…}: type: "Number(3,0)".',
                 )
+                continue
+            self.add(
+                (*loc, key),
+                f"unknown key {key!r}.",
+                f"{suggest(str(key), allowed)}The keys allowed here are: {', '.join(allowed)}.",
+            )
 
 
 def _field_name_ok(c: _Collector, name: Any, loc: Location, what: str) -> bool:

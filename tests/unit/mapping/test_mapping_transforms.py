@@ -1,0 +1,148 @@
+"""Transforms, templates and declared field types: the pure steps before shaping."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connector.mapping.fieldtypes import FieldType, parse_type
+from connector.mapping.loader import parse_mapping
+from connector.mapping.schema import Transform
+from connector.mapping.templates import TemplateProblem, placeholders, render
+from connector.mapping.transforms import TransformError, apply, record_values
+from connector.yamlfile import parse_yaml
+
+
+def test_round_half_up_to_digits() -> None:
+    assert apply(Transform("round", digits=1), 2.25) == 2.3
+    assert apply(Transform("round", digits=0), 2.5) == 3
+    assert apply(Transform("round"), None) is None
+
+
+def test_percent_turns_a_ratio_into_percentage_points() -> None:
+    assert apply(Transform("percent"), 0.455) == 45.5
+    assert apply(Transform("percent"), 1.2) == 120
+    with pytest.raises(TransformError):
+        apply(Transform("percent"), "lots")
+
+
+def test_date_and_datetime() -> None:
+    late = datetime(2024, 5, 20, 23, 30, tzinfo=UTC)
+    assert apply(Transform("date"), late) == date(2024, 5, 20)
+    assert apply(Transform("date"), late, ZoneInfo("Asia/Tokyo")) == date(2024, 5, 21)
+    naive = datetime(2024, 5, 20, 10, 0)
+    assert apply(Transform("datetime"), naive) == datetime(2024, 5, 20, 10, 0, tzinfo=UTC)
+    assert apply(Transform("datetime"), "2024-05-20T10:00:00+0200") == datetime(
+        2024, 5, 20, 8, 0, tzinfo=UTC
+    )
+
+
+def test_picklist_maps_values_to_labels() -> None:
+    t = Transform("picklist", labels={"good": "Good", "poor": "Poor"})
+    assert apply(t, "good") == "Good"
+    assert apply(t, "POOR") == "Poor"
+    assert apply(t, "unknown") == "unknown"  # left for shaping to judge against the org
+
+
+def test_join_lists_for_multiselect_or_text() -> None:
+    assert apply(Transform("join"), ["b", "a", "b"]) == "b;a"
+    assert apply(Transform("join"), {"b", "a"}) == "a;b"
+    assert apply(Transform("join", separator=", "), ["x", "y"]) == "x, y"
+    assert apply(Transform("join"), []) == ""
+
+
+def test_bool_never_gives_null() -> None:
+    assert apply(Transform("bool"), None) is False
+    assert apply(Transform("bool"), 1) is True
+    assert apply(Transform("bool"), "false") is False
+
+
+def test_record_values_applies_each_mapped_field() -> None:
+    mapping = parse_mapping(
+        parse_yaml(
+            "Account:\n"
+            "  match: {salesforce_id: true}\n"
+            "  fields:\n"
+            "    Util__c: {source: license_utilization, transform: percent}\n"
+            "    Rank__c: {source: health_rank, picklist: {good: G, average: A, poor: P}}\n"
+            "    Region__c: attributes.region\n"
+            "    Tags__c: {source: tags, transform: join}\n",
+            "m.yaml",
+        )
+    )
+    values, failed = record_values(
+        mapping.objects["Account"],
+        {
+            "license_utilization": 0.5,
+            "health_rank": "poor",
+            "attributes": {"region": "EMEA"},
+            "tags": ["at-risk"],
+        },
+    )
+    assert values == {"Util__c": 50, "Rank__c": "P", "Region__c": "EMEA", "Tags__c": "at-risk"}
+    assert failed == {}
+    values, failed = record_values(mapping.objects["Account"], {"license_utilization": "n/a"})
+    assert "Util__c" in failed
+    assert "license_utilization" in failed["Util__c"]
+    assert values["Rank__c"] is None
+
+
+def test_templates_render_known_names_and_literal_braces() -> None:
+    text = "{name}: {health_reason} ({active_users_30d} users) {{not a field}}"
+    assert [n for n, _ in placeholders(text)] == ["name", "health_reason", "active_users_30d"]
+    rendered = render(
+        text, {"name": "Acme", "health_reason": "not used in 14 days", "active_users_30d": 3.0}
+    )
+    assert rendered == "Acme: not used in 14 days (3 users) {not a field}"
+    assert render("{last_active_at}", {}) == "n/a"
+    assert render("{attributes.region}", {"attributes": {"region": "EMEA"}}) == "EMEA"
+
+
+def test_template_with_a_lone_brace_is_a_problem() -> None:
+    with pytest.raises(TemplateProblem) as info:
+        placeholders("Health {name")
+    assert info.value.column == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Number(3,0)", FieldType("Number", precision=3, scale=0)),
+        ("number", FieldType("Number", precision=18, scale=0)),
+        ("Percent", FieldType("Percent", precision=7, scale=2)),
+        ("Text(80)", FieldType("Text", length=80)),
+        ("LongTextArea(32768)", FieldType("LongTextArea", length=32768)),
+        ("MultiselectPicklist", FieldType("MultiselectPicklist")),
+    ],
+)
+def test_parse_type(text: str, expected: FieldType) -> None:
+    assert parse_type(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Number(19,0)", "Number(3,4)", "Text(256)", "Checkbox(1)", "Integer", "Text(1,2)"]
+)
+def test_parse_type_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_type(text)
+
+
+def test_metadata_for_tooling_api() -> None:
+    pick = parse_type("MultiselectPicklist").metadata("Tags", values=["a", "b"], restricted=False)
+    assert pick["type"] == "MultiselectPicklist"
+    assert pick["visibleLines"] == 4
+    assert pick["valueSet"]["restricted"] is False
+    assert [v["valueName"] for v in pick["valueSet"]["valueSetDefinition"]["value"]] == ["a", "b"]
+    ext = parse_type("Text(255)").metadata("Key", external_id=True, unique=True)
+    assert ext == {
+        "label": "Key",
+        "type": "Text",
+        "length": 255,
+        "externalId": True,
+        "unique": True,
+        "caseSensitive": False,
+    }
+    assert parse_type("Checkbox").metadata("Flag")["defaultValue"] == "false"
+    assert parse_type("Number(3,0)").describe_type == "double"
