@@ -326,7 +326,9 @@ def provision(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into exit codes and readable messages."""
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode, click returns a command's `typer.Exit` code instead of
+        # raising it
+        returned = app(args=argv, standalone_mode=False)
     except ConnectorError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         return exc.exit_code
@@ -340,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 if __name__ == "__main__":
