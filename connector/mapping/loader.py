@@ -32,14 +32,13 @@ from connector.mapping.schema import (
 )
 from connector.mapping.sources import source_info, source_names
 from connector.mapping.templates import TemplateProblem, placeholders
-from connector.metrics.rules.check import CheckProblem, Context, check
+from connector.metrics.rules.compile import compile_expression
 from connector.metrics.rules.loader import load_rules
-from connector.metrics.rules.names import ANY, BOOL
-from connector.metrics.rules.syntax import SyntaxProblem, parse
 from connector.resources import shipped
 from connector.yamlfile import Location, YamlDocument, load_yaml
 
 FILE_NAME = "salesforce.yaml"
+TASK_STAGE = "tag"  # task conditions see every metric and result, as tag rules do
 OBJECT_KEYS = ("match", "fields", "tags_field", "tasks")
 MATCH_KEYS = {"Account": ("salesforce_id", "external_id", "domain"), "Lead": ("email",)}
 FIELD_KEYS = (
@@ -92,8 +91,9 @@ def suggest(word: str, options: Collection[str]) -> str:
 class _Collector:
     """Gathers problems while walking one document."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, milestones: Collection[str] | None = None) -> None:
         self.doc = doc
+        self.milestones = milestones
         self.problems: list[Problem] = []
 
     def where(self, loc: Location) -> str:
@@ -542,29 +542,14 @@ def _parse_task(
     when = _text_key(c, raw, "when", loc, 'health_rank == "poor"')
     condition = None
     if when:
-        try:
-            condition = parse(when)
-            t = check(condition, Context(stage="tag"))
-            if t not in (BOOL, ANY):
-                raise CheckProblem(
-                    f"the condition is {t.describe()}, not true/false.",
-                    "compare it, e.g. engagement_score >= 70.",
-                    1,
-                )
-        except SyntaxProblem as exc:
-            ok = False
-            c.add(
-                (*loc, "when"),
-                f"the condition does not parse: {exc.message}.",
-                'write a condition such as health_rank == "poor" and licenses > 10.',
-            )
-        except CheckProblem as exc:
-            ok = False
-            c.add(
-                (*loc, "when"),
-                f"at column {exc.column} of the condition: {exc.message}",
-                exc.fix[0].upper() + exc.fix[1:] if exc.fix else "",
-            )
+        condition = compile_expression(
+            when,
+            stage=TASK_STAGE,
+            where=c.where((*loc, "when")),
+            problems=c.problems,
+            milestones=c.milestones,
+        )
+        ok = ok and condition is not None
     subject = _text_key(c, raw, "subject", loc, '"Health turned Poor: {name}"')
     if subject and not _template(c, subject, (*loc, "subject"), 255):
         ok = False
@@ -691,9 +676,15 @@ def _parse_object(c: _Collector, sobject: str, raw: Any) -> ObjectMapping | None
     )
 
 
-def mapping_problems(doc: YamlDocument) -> tuple[SalesforceMapping | None, list[Problem]]:
-    """Validate a parsed mapping document: the mapping (when valid) and every problem."""
-    c = _Collector(doc)
+def mapping_problems(
+    doc: YamlDocument, milestones: Collection[str] | None = None
+) -> tuple[SalesforceMapping | None, list[Problem]]:
+    """Validate a parsed mapping document: the mapping (when valid) and every problem.
+
+    `milestones` are the milestone names `reached("…")` may use in task conditions (None:
+    not checked).
+    """
+    c = _Collector(doc, milestones)
     data = doc.data
     if not isinstance(data, dict) or not data:
         c.add(
@@ -720,9 +711,11 @@ def mapping_problems(doc: YamlDocument) -> tuple[SalesforceMapping | None, list[
     return SalesforceMapping(doc.path, objects), []
 
 
-def parse_mapping(doc: YamlDocument) -> SalesforceMapping:
+def parse_mapping(
+    doc: YamlDocument, milestones: Collection[str] | None = None
+) -> SalesforceMapping:
     """A validated mapping; ConfigError carries every problem."""
-    mapping, problems = mapping_problems(doc)
+    mapping, problems = mapping_problems(doc, milestones)
     if problems or mapping is None:
         raise ConfigError(problems)
     return mapping
@@ -761,19 +754,20 @@ def load_with_rules(settings: Settings) -> tuple[SalesforceMapping | None, list[
     """The mapping (tag values from the tag rules merged in) and every problem of the mapping
     and rule files, collected rather than raised, for `connector check`."""
     problems: list[Problem] = []
+    rules = None
+    try:
+        rules = load_rules(settings.mappings)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    milestones = [m.name for m in rules.milestones] if rules is not None else None
     mapping: SalesforceMapping | None = None
     try:
-        mapping, found = mapping_problems(load_yaml(mapping_path(settings)))
+        mapping, found = mapping_problems(load_yaml(mapping_path(settings)), milestones)
         problems.extend(found)
     except ConfigError as exc:
         problems.extend(exc.problems)
-    tags: list[str] = []
-    try:
-        tags = [rule.tag for rule in load_rules(settings.mappings).tags]
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-    if mapping is not None and tags:
-        mapping = with_tag_values(mapping, tags)
+    if mapping is not None and rules is not None:
+        mapping = with_tag_values(mapping, [rule.tag for rule in rules.tags])
     return mapping, problems
 
 

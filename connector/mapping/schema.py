@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from connector.mapping.fieldtypes import FieldType
-from connector.metrics.rules.syntax import Node
+from connector.metrics.rules.compile import Expression
 
 OBJECTS = ("Account", "Lead")
 TRANSFORMS = ("round", "percent", "date", "datetime", "picklist", "join", "bool")
@@ -99,7 +99,7 @@ class TaskRule:
     sobject: str
     name: str
     when: str
-    condition: Node
+    condition: Expression  # evaluated like tag rules, over the engine's frame
     subject: str
     description: str = ""
     due_in_days: int = 3

@@ -203,22 +203,21 @@ def test_bad_task_condition_names_the_line_and_column() -> None:
         '      subject: "Poor: {name}"\n'
     )
     p = one_problem(text)
-    assert p.where == "salesforce.yaml:7 (Account.tasks.0.when)"
+    assert p.where == "salesforce.yaml:7 (Account.tasks.0.when) column 16"
     assert "health_rank is never 'bad'" in p.message
-    assert "column" in p.message
     assert "'good'" in p.fix
 
 
 def test_task_condition_syntax_error() -> None:
     text = GOOD + "  tasks:\n    - {name: x, when: 'active_days_14d >', subject: s}\n"
     p = one_problem(text)
-    assert "does not parse" in p.message
+    assert "is not a valid expression: the expression ends too early" in p.message
     assert p.where.startswith("salesforce.yaml:6 ")
 
 
 def test_task_condition_must_be_true_or_false() -> None:
     p = one_problem(GOOD + "  tasks:\n    - {name: x, when: engagement_score, subject: s}\n")
-    assert "not true/false" in p.message
+    assert "gives a number, but a condition (true/false) is needed" in p.message
 
 
 def test_bad_template_placeholder() -> None:
@@ -243,6 +242,15 @@ def test_bad_priority_and_assignee_are_both_reported() -> None:
         "salesforce.yaml:10 (Account.tasks.0.assignee)",
     ]
     assert "did you mean 'csm'?" in problems[1].fix
+
+
+def test_task_condition_checks_milestone_names_when_known() -> None:
+    text = GOOD + "  tasks:\n    - {name: x, when: 'reached(\"first_valu\")', subject: s}\n"
+    _, problems = mapping_problems(parse_yaml(text, "salesforce.yaml"), ["first_value"])
+    assert len(problems) == 1
+    assert "no milestone named 'first_valu'" in problems[0].message
+    assert "did you mean 'first_value'?" in problems[0].fix
+    assert problems_of(text) == []  # milestone names unknown: not checked
 
 
 def test_duplicate_task_names() -> None:

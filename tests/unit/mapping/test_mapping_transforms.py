@@ -146,3 +146,29 @@ def test_metadata_for_tooling_api() -> None:
     }
     assert parse_type("Checkbox").metadata("Flag")["defaultValue"] == "false"
     assert parse_type("Number(3,0)").describe_type == "double"
+
+
+def test_render_task_from_the_shipped_rule() -> None:
+    from datetime import date
+
+    from connector.config import load_settings
+    from connector.mapping import load_mapping, render_task
+
+    rule = next(r for r in load_mapping(load_settings(None)).task_rules if r.name == "hot_trial")
+    text = render_task(
+        rule,
+        {
+            "name": "Jane Doe",
+            "trial_ends_at": date(2024, 6, 1),
+            "active_days_14d": 6,
+            "engagement_score": 91,
+        },
+        today=date(2024, 5, 28),
+    )
+    assert text.subject == "Hot trial ending soon: Jane Doe"
+    assert "ends on 2024-06-01" in text.description
+    assert "used on 6 days" in text.description
+    assert text.activity_date == "2024-05-29"
+    assert text.priority == "High"
+    long = render_task(rule, {"name": "x" * 300}, today=date(2024, 5, 28))
+    assert len(long.subject) == 255
