@@ -50,6 +50,10 @@ class EventChunk:
     def __len__(self) -> int:
         return len(self.event_id)
 
+    def rows(self, start: int, stop: int) -> EventChunk:
+        """Rows `start` to `stop` (views, no copy)."""
+        return EventChunk(*(getattr(self, f)[start:stop] for f in _FIELDS))
+
     def take(self, index: np.ndarray) -> EventChunk:
         """The rows at `index`, in that order."""
         return EventChunk(*(getattr(self, f)[index] for f in _FIELDS))

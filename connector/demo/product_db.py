@@ -107,6 +107,7 @@ def write_demo_db(
     population = build(spec)
     target = _parse_url(url)
     shown = target.render_as_string(hide_password=True)
+    _check_driver(target)
     _ensure_sqlite_folder(target)
     engine = create_engine(target)
     try:
@@ -205,14 +206,17 @@ def _parse_url(url: str) -> URL:
         ) from None
 
 
-def _ensure_sqlite_folder(url: URL) -> None:
+def _check_driver(url: URL) -> None:
     try:
-        backend = url.get_backend_name()
         url.get_dialect()
     except NoSuchModuleError:
         raise InputError(
             f"No database driver is installed for {url.drivername!r}. Fix: use sqlite:///FILE, "
             "postgresql+psycopg://… or mysql+pymysql://…."
         ) from None
-    if backend == "sqlite" and url.database and url.database != ":memory:":
+
+
+def _ensure_sqlite_folder(url: URL) -> None:
+    """SQLite creates the file but not its folder; a demo path like demo/product.db should work."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

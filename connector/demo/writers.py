@@ -18,6 +18,7 @@ from connector.demo.activity import EventChunk
 from connector.demo.schema import EVENT_COLUMNS
 
 COMMIT_ROWS = 1_000_000  # rows per transaction: large, but a crash loses little
+SLICE_ROWS = 25_000  # rows turned into Python objects at once: bounds memory on busy days
 
 
 def _timestamps(at: np.ndarray, suffix: str) -> list[str]:
@@ -45,14 +46,14 @@ class EventSink:
         self.table_name = quote(table.name)
 
     def write(self, chunk: EventChunk) -> None:
-        if len(chunk) == 0:
-            return
-        self._write(chunk)
-        self.rows += len(chunk)
-        self._pending += len(chunk)
-        if self._pending >= COMMIT_ROWS:
-            self.conn.commit()
-            self._pending = 0
+        for start in range(0, len(chunk), SLICE_ROWS):
+            part = chunk.rows(start, start + SLICE_ROWS)
+            self._write(part)
+            self.rows += len(part)
+            self._pending += len(part)
+            if self._pending >= COMMIT_ROWS:
+                self.conn.commit()
+                self._pending = 0
 
     def close(self) -> None:
         """Commit what is left."""

@@ -259,3 +259,21 @@ def test_cli_refuses_bad_input_with_exit_code_2(
     argv = ["demo-data", *[part for pair in base.items() for part in pair]]
     assert main(argv) == 2
     assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_days_larger_than_a_slice_are_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector.demo import writers
+
+    monkeypatch.setattr(writers, "SLICE_ROWS", 97)
+    monkeypatch.setattr(writers, "COMMIT_ROWS", 500)
+    url = f"sqlite:///{tmp_path / 'sliced.db'}"
+    spec = DemoSpec(accounts=30, days=10, seed=2, as_of=AS_OF, dirty_rows=False)
+    summary = write_demo_db(url, spec)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert _scalar(conn, "SELECT COUNT(DISTINCT event_id) FROM events") == summary.events
+        assert _scalar(conn, "SELECT MAX(event_id) FROM events") == summary.events
+    engine.dispose()
+    assert summary.events > 20 * 97
