@@ -203,6 +203,16 @@ class FieldDef:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class ObjectShape:
+    """Per-object facts every write needs, computed once per schema change."""
+
+    template: dict[str, Any]  # a blank record: defaults, False for booleans, else None
+    required: tuple[FieldDef, ...]
+    references: tuple[FieldDef, ...]  # reference fields with known targets
+    unique: tuple[FieldDef, ...]
+
+
 @dataclass
 class ObjectDef:
     """One sObject type: its flags and its fields (keyed by lower-cased name, in order)."""
@@ -217,6 +227,7 @@ class ObjectDef:
     deletable: bool = True
     custom: bool = False
     child_relationships: list[dict[str, Any]] = field(default_factory=list)
+    _shape: ObjectShape | None = field(default=None, repr=False, compare=False)
 
     def field(self, name: str) -> FieldDef | None:
         """A field by name, case-insensitively."""
@@ -224,6 +235,28 @@ class ObjectDef:
 
     def add(self, f: FieldDef) -> None:
         self.fields[f.name.lower()] = f
+        self._shape = None
+
+    @property
+    def shape(self) -> ObjectShape:
+        """The blank-record template and the field lists writes check (cached)."""
+        if self._shape is None:
+            template: dict[str, Any] = {}
+            for f in self.fields.values():
+                if f.type == "boolean":
+                    template[f.name] = bool(f.default_value)
+                elif f.picklist and f.default_picklist_value is not None:
+                    template[f.name] = f.default_picklist_value
+                else:
+                    template[f.name] = None
+            values = self.fields.values()
+            self._shape = ObjectShape(
+                template=template,
+                required=tuple(f for f in values if f.required),
+                references=tuple(f for f in values if f.type == "reference" and f.reference_to),
+                unique=tuple(f for f in values if f.unique),
+            )
+        return self._shape
 
     def global_entry(self, version: str) -> dict[str, Any]:
         """The describeGlobal entry for this object."""

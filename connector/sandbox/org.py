@@ -155,6 +155,7 @@ class Org:
         self._records: dict[str, dict[str, Any]] = {}
         self._by_type: dict[str, dict[str, None]] = {o.name: {} for o in self.schema}
         self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._index_cache: dict[str, list[tuple[FieldDef, dict[str, set[str]]]]] = {}
         self._custom: dict[str, CustomField] = {}
         self._fls_cache: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
         self._tx: list[tuple[str, str, dict[str, Any] | None]] | None = None
@@ -174,8 +175,9 @@ class Org:
             obj = self.schema.get(sobject)
             if obj is None:
                 continue
-            for f in obj.fields.values():
-                data.setdefault(f.name, False if f.type == "boolean" else None)
+            template = obj.shape.template
+            if len(data) != len(template) or data.keys() != template.keys():
+                data = {**template, **data}
             self._put(record_id, obj.name, data, None)
         if "org_id" in meta:
             self.org_id: str = meta["org_id"]
@@ -230,6 +232,18 @@ class Org:
         for f in obj.fields.values():
             if f.name != "Id" and (f.unique or f.external_id or f.id_lookup):
                 self._indexes.setdefault((obj.name, f.name), {})
+        self._index_cache.clear()
+
+    def _object_indexes(self, obj: ObjectDef) -> list[tuple[FieldDef, dict[str, set[str]]]]:
+        cached = self._index_cache.get(obj.name)
+        if cached is None:
+            cached = [
+                (obj.fields[fname.lower()], index)
+                for (sob, fname), index in self._indexes.items()
+                if sob == obj.name and fname.lower() in obj.fields
+            ]
+            self._index_cache[obj.name] = cached
+        return cached
 
     def _put(
         self, record_id: str, sobject: str, new: dict[str, Any] | None, old: dict[str, Any] | None
@@ -237,18 +251,21 @@ class Org:
         """Store `new` for `record_id` (None removes it), keeping every index in step."""
         obj = self.schema.get(sobject)
         assert obj is not None
-        for (sob, fname), index in self._indexes.items():
-            if sob != obj.name:
+        old_live = old is not None and not old.get("IsDeleted")
+        new_live = new is not None and not new.get("IsDeleted")
+        for f, index in self._object_indexes(obj):
+            before = old.get(f.name) if old_live else None  # type: ignore[union-attr]
+            after = new.get(f.name) if new_live else None  # type: ignore[union-attr]
+            if before == after and old_live == new_live:
                 continue
-            f = obj.fields[fname.lower()]
-            if old is not None and not old.get("IsDeleted") and old.get(fname) is not None:
-                bucket = index.get(_key(f, old[fname]))
+            if before is not None:
+                bucket = index.get(_key(f, before))
                 if bucket is not None:
                     bucket.discard(record_id)
                     if not bucket:
-                        del index[_key(f, old[fname])]
-            if new is not None and not new.get("IsDeleted") and new.get(fname) is not None:
-                index.setdefault(_key(f, new[fname]), set()).add(record_id)
+                        del index[_key(f, before)]
+            if after is not None:
+                index.setdefault(_key(f, after), set()).add(record_id)
         if new is None:
             self._records.pop(record_id, None)
             self._by_type[obj.name].pop(record_id, None)
@@ -616,14 +633,7 @@ class Org:
     def _blank(
         self, obj: ObjectDef, now: str, record_id: str, user_id: str | None
     ) -> dict[str, Any]:
-        rec: dict[str, Any] = {}
-        for f in obj.fields.values():
-            if f.type == "boolean":
-                rec[f.name] = bool(f.default_value)
-            elif f.picklist and f.default_picklist_value is not None:
-                rec[f.name] = f.default_picklist_value
-            else:
-                rec[f.name] = None
+        rec = dict(obj.shape.template)
         rec.update(
             {
                 "Id": record_id,
@@ -813,18 +823,17 @@ class Org:
     ) -> None:
         """Derived fields, then required, reference and uniqueness checks on the new record."""
         self._derive(obj, rec)
-        missing = [
-            f.name for f in obj.fields.values() if f.required and rec.get(f.name) in (None, "")
-        ]
+        shape = obj.shape
+        missing = [f.name for f in shape.required if rec.get(f.name) in (None, "")]
         if missing:
             raise _err(
                 "REQUIRED_FIELD_MISSING",
                 f"Required fields are missing: [{', '.join(missing)}]",
                 missing,
             )
-        for f in obj.fields.values():
+        for f in shape.references:
             value = rec.get(f.name)
-            if f.type != "reference" or value is None or not f.reference_to:
+            if value is None:
                 continue
             if old is not None and old.get(f.name) == value:
                 continue
@@ -848,8 +857,8 @@ class Org:
                     f"{f.label}: invalid cross reference id",
                     [f.name],
                 )
-        for f in obj.fields.values():
-            if not f.unique or rec.get(f.name) is None:
+        for f in shape.unique:
+            if rec.get(f.name) is None:
                 continue
             clash = self._indexes.get((obj.name, f.name), {}).get(_key(f, rec[f.name]), set())
             others = [r for r in clash if r != rid]
