@@ -14,7 +14,14 @@ from connector.mapping.schema import (
     SalesforceMapping,
     TaskRule,
 )
-from connector.mapping.shape import Shaped, ShapedRecord, ShapeError, shape, shape_record
+from connector.mapping.shape import (
+    RecordShaper,
+    Shaped,
+    ShapedRecord,
+    ShapeError,
+    shape,
+    shape_record,
+)
 from connector.mapping.tasks import TaskText, render_task
 from connector.mapping.transforms import record_values
 
@@ -22,6 +29,7 @@ __all__ = [
     "FieldMapping",
     "Match",
     "ObjectMapping",
+    "RecordShaper",
     "SalesforceMapping",
     "ShapeError",
     "Shaped",

@@ -209,7 +209,8 @@ def match_problems(obj: ObjectMapping, by_name: Mapping[str, Mapping[str, Any]])
                     m.where,
                     f"the match field {name} does not exist, or the integration user cannot "
                     "see it.",
-                    PROVISION_FIX + f" (a {m.external_id_type}, External ID, unique field).",
+                    f"run `connector provision --apply` (it creates {m.external_id} as a "
+                    f"{m.external_id_type} External ID, unique field, and grants access).",
                 )
             )
         elif not (d.get("externalId") and d.get("unique")):

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.errors import Problem
-from connector.mapping.provision import ProvisionResult
+from connector.mapping.provision import PERMISSION_SET_NAME, ProvisionResult
 from connector.mapping.provision_plan import ProvisionPlan
 
 
@@ -44,7 +44,7 @@ def print_plan(console: Console, plan: ProvisionPlan, *, title: str) -> None:
         fields = ", ".join(g.full_name for g in plan.grants)
         console.print(
             f"{title}: read and edit access for the integration user on {len(plan.grants)} "
-            f"field(s) through the permission set: {escape(fields)}"
+            f"field(s) through the permission set {PERMISSION_SET_NAME}: {escape(fields)}"
         )
 
 

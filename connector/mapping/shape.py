@@ -146,11 +146,11 @@ def _one_pick(name: str, text: str, known: dict[str, str], restricted: bool) -> 
     return text, f"{name}: {text!r} is not among the picklist's values; sent as is."
 
 
-def _picklist(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
+def _picklist(name: str, value: Any, d: Mapping[str, Any], known: dict[str, str]) -> Shaped:
     text = str(value).strip()
     if not text:
         return Shaped(None)
-    picked, warning = _one_pick(name, text, _active_values(d), bool(d.get("restrictedPicklist")))
+    picked, warning = _one_pick(name, text, known, bool(d.get("restrictedPicklist")))
     return Shaped(picked, (warning,) if warning else ())
 
 
@@ -171,8 +171,7 @@ def _items(value: Any) -> list[str]:
     return out
 
 
-def _multipicklist(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
-    known = _active_values(d)
+def _multipicklist(name: str, value: Any, d: Mapping[str, Any], known: dict[str, str]) -> Shaped:
     restricted = bool(d.get("restrictedPicklist"))
     picked: list[str] = []
     warnings: list[str] = []
@@ -206,10 +205,17 @@ def _temporal(name: str, value: Any, kind: str, tz: ZoneInfo | None) -> Shaped:
         raise ShapeError(name, f"{exc}. Fix: map a date or date-time source.") from None
 
 
-def shape(value: Any, field_describe: Mapping[str, Any], tz: ZoneInfo | None = None) -> Shaped:
+def shape(
+    value: Any,
+    field_describe: Mapping[str, Any],
+    tz: ZoneInfo | None = None,
+    *,
+    known: dict[str, str] | None = None,
+) -> Shaped:
     """The value to send for one field, given the field's describe entry.
 
-    `tz` is the calendar a date-time falls on when a Date field receives it (UTC by default).
+    `tz` is the calendar a date-time falls on when a Date field receives it (UTC by default);
+    `known` may pass the field's active picklist values, precomputed (see `RecordShaper`).
     """
     name = str(field_describe.get("name") or "field")
     kind = str(field_describe.get("type") or "string")
@@ -223,10 +229,11 @@ def shape(value: Any, field_describe: Mapping[str, Any], tz: ZoneInfo | None = N
         return _number(name, value, field_describe, integer=True)
     if kind in ("date", "datetime"):
         return _temporal(name, value, kind, tz)
-    if kind == "picklist":
-        return _picklist(name, value, field_describe)
-    if kind == "multipicklist":
-        return _multipicklist(name, value, field_describe)
+    if kind in ("picklist", "multipicklist"):
+        values = known if known is not None else _active_values(field_describe)
+        if kind == "picklist":
+            return _picklist(name, value, field_describe, values)
+        return _multipicklist(name, value, field_describe, values)
     if kind in TEXT_TYPES:
         return _text(name, value, field_describe)
     if kind in ID_TYPES:
@@ -234,32 +241,51 @@ def shape(value: Any, field_describe: Mapping[str, Any], tz: ZoneInfo | None = N
     return Shaped(value)
 
 
+class RecordShaper:
+    """Shapes many records of one object: the describe is indexed once, not per record."""
+
+    def __init__(self, describe: Mapping[str, Any], tz: ZoneInfo | None = None) -> None:
+        self.sobject = str(describe.get("name") or "the object")
+        self.tz = tz
+        self._fields = {str(f["name"]).lower(): f for f in describe.get("fields") or []}
+        self._known = {
+            key: _active_values(f)
+            for key, f in self._fields.items()
+            if f.get("type") in ("picklist", "multipicklist")
+        }
+
+    def shape(self, values: Mapping[str, Any]) -> ShapedRecord:
+        """One record's shaped values; fields the org lacks or cannot hold are left out.
+
+        A field missing from the describe is rejected (it does not exist or is not visible
+        to the integration user); a value the field cannot hold is rejected; the rest go
+        through.
+        """
+        out: dict[str, Any] = {}
+        warnings: list[str] = []
+        rejected: dict[str, str] = {}
+        for name, value in values.items():
+            key = name.lower()
+            d = self._fields.get(key)
+            if d is None:
+                rejected[name] = (
+                    f"{self.sobject}.{name} does not exist or is not visible to the integration "
+                    "user. Fix: run `connector provision --apply`, or grant the field in a "
+                    "permission set."
+                )
+                continue
+            try:
+                shaped = shape(value, d, self.tz, known=self._known.get(key))
+            except ShapeError as exc:
+                rejected[name] = str(exc)
+                continue
+            out[str(d["name"])] = shaped.value
+            warnings.extend(shaped.warnings)
+        return ShapedRecord(out, tuple(warnings), rejected)
+
+
 def shape_record(
     values: Mapping[str, Any], describe: Mapping[str, Any], tz: ZoneInfo | None = None
 ) -> ShapedRecord:
-    """Shape every value of one record by the object's describe (`fields` list).
-
-    A field missing from the describe is rejected (it does not exist or is not visible to
-    the integration user); a value the field cannot hold is rejected; the rest go through.
-    """
-    by_name = {str(f["name"]).lower(): f for f in describe.get("fields") or []}
-    sobject = describe.get("name") or "the object"
-    out: dict[str, Any] = {}
-    warnings: list[str] = []
-    rejected: dict[str, str] = {}
-    for name, value in values.items():
-        d = by_name.get(name.lower())
-        if d is None:
-            rejected[name] = (
-                f"{sobject}.{name} does not exist or is not visible to the integration user. "
-                "Fix: run `connector provision --apply`, or grant the field in a permission set."
-            )
-            continue
-        try:
-            shaped = shape(value, d, tz)
-        except ShapeError as exc:
-            rejected[name] = str(exc)
-            continue
-        out[str(d["name"])] = shaped.value
-        warnings.extend(shaped.warnings)
-    return ShapedRecord(out, tuple(warnings), rejected)
+    """Shape one record by the object's describe; for many records use `RecordShaper`."""
+    return RecordShaper(describe, tz).shape(values)
