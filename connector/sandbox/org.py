@@ -21,6 +21,7 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
     org.add_custom_field(sobject, FieldDef) -> CustomField       persisted; `Activity` → Task+Event
     org.custom_fields() -> list[CustomField]
     org.replace_custom_field(field_id, FieldDef) -> CustomField  new definition, same id
+    org.purge(record_ids) -> int                        drop soft-deleted records for good
     org.path -> the SQLite file (Bulk API 2.0 keeps its job tables there too)
     org.ensure_user(username, ...) -> user id; org.user_by_username(name) -> fields | None
     org.convert_lead(lead_id, user_id=...) -> {"accountId", "contactId"}
@@ -989,6 +990,24 @@ class Org:
         old = self._records[rid]
         raw = {k: v for k, v in w.values.items() if k.lower() != f.name.lower() or f.name == "Id"}
         return self._update(obj, rid, old, raw, user_id, now, undo)
+
+    def purge(self, record_ids: Iterable[str]) -> int:
+        """Remove soft-deleted records for good (Bulk API hardDelete: gone from queryAll too).
+
+        Live records are left alone; returns how many records were removed.
+        """
+        with self._lock:
+            gone: list[str] = []
+            for raw in record_ids:
+                rid = ids.normalize(raw)
+                rec = self._records.get(rid) if rid else None
+                if rid is None or rec is None or not rec["IsDeleted"]:
+                    continue
+                self._put(rid, self._type_of(rid), None, rec)
+                gone.append(rid)
+            if gone:
+                self._file.save(forget=gone)
+            return len(gone)
 
     # --- single-record conveniences -------------------------------------------------------------
 

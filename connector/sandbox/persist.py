@@ -67,11 +67,13 @@ class OrgFile:
         records: Iterable[tuple[str, str, Mapping[str, Any]]] = (),
         meta: Mapping[str, Any] | None = None,
         custom_fields: Iterable[tuple[str, str, str, Mapping[str, Any]]] = (),
+        forget: Iterable[str] = (),
     ) -> None:
-        """Write records, settings and custom fields in one transaction."""
+        """Write records, settings and custom fields, and drop `forget`, in one transaction."""
         record_rows = [(rid, sob, json.dumps(data)) for rid, sob, data in records]
         meta_rows = [(k, json.dumps(v)) for k, v in (meta or {}).items()]
         field_rows = [(fid, sob, name, json.dumps(d)) for fid, sob, name, d in custom_fields]
+        forget_rows = [(rid,) for rid in forget]
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -91,6 +93,8 @@ class OrgFile:
                         "VALUES (?, ?, ?, ?)",
                         field_rows,
                     )
+                if forget_rows:
+                    self._db.executemany("DELETE FROM records WHERE id = ?", forget_rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
