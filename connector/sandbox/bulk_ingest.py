@@ -219,6 +219,8 @@ def process_rows(
             positions[start : start + TRANSACTION_ROWS], batch, results, strict=True
         ):
             outcomes[position] = _outcome(write, result)
+        if operation == "hardDelete":  # no recycle bin: the deleted rows are gone for good
+            org.purge(r.id for r in results if r.success and r.id)
     return [o for o in outcomes if o is not None]
 
 

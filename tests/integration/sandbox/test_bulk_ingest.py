@@ -275,3 +275,16 @@ def test_job_info_of_an_unknown_job_is_404(sf: Salesforce) -> None:
     response = sf.session.get(url, headers=headers(sf), timeout=30)
     assert response.status_code == 404
     assert response.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_hard_delete_leaves_nothing_for_query_all(sf: Salesforce) -> None:
+    ids = [sf.Account.create({"Name": f"H{i}"})["id"] for i in range(3)]
+
+    [done] = sf.bulk2.Account.hard_delete(records=[{"Id": i} for i in ids[:2]], wait=0.1)
+
+    assert done["numberRecordsProcessed"] == 2
+    assert done["numberRecordsFailed"] == 0
+    remaining = sf.query_all("SELECT Id FROM Account", include_deleted=True)["records"]
+    assert [r["Id"] for r in remaining] == [ids[2]]
+    [again] = sf.bulk2.Account.hard_delete(records=[{"Id": ids[0]}], wait=0.1)
+    assert again["numberRecordsFailed"] == 1  # already gone
