@@ -277,15 +277,14 @@ def check(
     """Validate configuration, mappings and rules, then the mapping against the org."""
     from connector.errors import ConfigError
     from connector.logs import add_secrets, configure
-    from connector.mapping.check import run_check
+    from connector.mapping.check import load_settings_for_check, run_check
     from connector.mapping.report import print_problems
     from connector.salesforce.client import SalesforceClient
 
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        print_problems(err_console, exc.problems)
-        raise typer.Exit(ConfigError.exit_code) from None
+    settings, problems = load_settings_for_check(config)
+    if settings is None:
+        print_problems(err_console, problems)
+        raise typer.Exit(ConfigError.exit_code)
     configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
     add_secrets(settings.secrets())
     if offline:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from connector.config import Settings
-from connector.errors import Problem
+from connector.config import Settings, load_settings, settings_from_data
+from connector.errors import ConfigError, Problem
 from connector.logs import get_logger
 from connector.mapping.describe_check import describe_problems, objects_to_describe
 from connector.mapping.loader import load_with_rules
 from connector.mapping.schema import SalesforceMapping
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.errors import SalesforceRequestError
+from connector.yamlfile import load_yaml
 
 log = get_logger(__name__)
 
@@ -47,6 +49,36 @@ class CheckResult:
             f"{len(self.mapping.objects)} objects ({', '.join(self.mapping.objects)}), "
             f"{fields} fields and {tasks} task rules checked {where}"
         )
+
+
+def _mappings_folder_of(path: Path) -> Settings | None:
+    """Default settings with only the `mappings` folder of an invalid configuration file."""
+    try:
+        data = load_yaml(path).data
+    except ConfigError:
+        return None
+    folder = data.get("mappings") if isinstance(data, dict) else None
+    if folder is not None and not isinstance(folder, str):
+        return None
+    if folder is not None and not Path(folder).is_absolute():
+        folder = str(Path(path).resolve().parent / folder)
+    try:
+        return settings_from_data({"mappings": folder} if folder else {}, None, env={})
+    except ConfigError:
+        return None
+
+
+def load_settings_for_check(path: Path | None) -> tuple[Settings | None, list[Problem]]:
+    """The settings, or (when the configuration is invalid) its problems together with those
+    of the mapping and rule files it points at, so one run reports every error."""
+    try:
+        return load_settings(path), []
+    except ConfigError as exc:
+        problems = list(exc.problems)
+    fallback = _mappings_folder_of(path) if path is not None else None
+    if fallback is not None:
+        problems += load_with_rules(fallback)[1]
+    return None, problems
 
 
 def fetch_describes(

@@ -143,6 +143,24 @@ def test_provision_with_field_level_security_makes_fields_visible_and_writable(
         assert provision(settings, client, apply=True).plan.empty
 
 
+def test_provision_grants_the_logged_in_user_under_client_credentials(
+    fls_sandbox: RunningSandbox,
+) -> None:
+    settings, client = connect(fls_sandbox, auth="client_credentials")
+    assert settings.salesforce.username is None  # the user comes from the identity URL
+    with client:
+        done = provision(settings, client, apply=True)
+        assert done.remaining is not None
+        assert done.remaining.empty
+        (ps,) = client.query(f"SELECT Id FROM PermissionSet WHERE Name = '{PERMISSION_SET_NAME}'")
+        soql = (
+            f"SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = '{ps['Id']}'"
+        )
+        assignees = {r["AssigneeId"] for r in client.query(soql)}
+        assert assignees == {fls_sandbox.user_id}
+        assert run_check(settings, client).problems == []
+
+
 def test_restricted_picklist_missing_a_value_is_reported_and_fixed(
     sandbox: RunningSandbox,
 ) -> None:

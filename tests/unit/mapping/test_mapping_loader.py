@@ -299,3 +299,23 @@ def test_every_problem_is_reported_at_once() -> None:
         parse_mapping(parse_yaml(text, "salesforce.yaml"))
     assert len(info.value.problems) == 4
     assert all(p.fix for p in info.value.problems)
+
+
+def test_invalid_config_still_reports_the_mapping_problems_it_points_at(tmp_path: Path) -> None:
+    from connector.mapping.check import load_settings_for_check
+
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    (folder / "salesforce.yaml").write_text(GOOD + "    Bad__c: nope\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("mappings: maps\nsalesforce:\n  auth: pasword\n")
+    settings, problems = load_settings_for_check(config)
+    assert settings is None
+    assert [p.where.split(" ")[0] for p in problems] == [
+        f"{config}:3",
+        f"{folder / 'salesforce.yaml'}:5",
+    ]
+    config.write_text("mappings: maps\n")
+    settings, problems = load_settings_for_check(config)
+    assert settings is not None
+    assert problems == []
