@@ -75,11 +75,26 @@ def sandbox(
             "apex_cpu_batch=100. Repeatable.",
         ),
     ] = None,
+    session_timeout: Annotated[
+        int | None,
+        typer.Option(
+            help="Seconds of inactivity after which a session expires "
+            "(default: SANDBOX_SESSION_TIMEOUT, else 7200).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the local Salesforce API emulator over HTTPS."""
     from connector.sandbox.server import serve
 
-    serve(host=host, port=port, data=data, seed=seed, fls=fls, faults=faults or [])
+    serve(
+        host=host,
+        port=port,
+        data=data,
+        seed=seed,
+        fls=fls,
+        faults=faults or [],
+        session_seconds=session_timeout,
+    )
 
 
 def _parse_as_of(text: str | None) -> datetime | None:

@@ -93,7 +93,7 @@ def _run_one(ctx: Context, sub: dict[str, Any], results: dict[str, Any]) -> tupl
             "INVALID_URL",
             f"{url} cannot run inside /composite in this sandbox; call it directly.",
         )
-    body = ci_get(sub, "body")
+    body = ci_get(sub, "body", ci_get(sub, "richInput"))
     raw = b"" if body is None else json.dumps(_substitute_body(body, results)).encode()
     sub_ctx = Context(
         request=ctx.request,
@@ -162,6 +162,43 @@ def _entry(status: int, body: Any, headers: dict[str, str], ref: str) -> dict[st
     return {"body": body, "httpHeaders": headers, "httpStatusCode": status, "referenceId": ref}
 
 
+BATCH_HALTED = {
+    "errorCode": "BATCH_PROCESSING_HALTED",
+    "message": "Batch processing halted per request",
+}
+
+
+def _batch(ctx: Context) -> Response:
+    """`POST /composite/batch`: independent subrequests, each counted as one API call."""
+    body = ctx.json()
+    requests = ci_get(body, "batchRequests")
+    if not isinstance(requests, list) or not requests:
+        raise ApiError(400, "JSON_PARSER_ERROR", 'Send {"batchRequests": [{"method", "url"}]}.')
+    if len(requests) > MAX_SUBREQUESTS:
+        raise ApiError(
+            400,
+            "LIMIT_EXCEEDED",
+            f"A batch takes at most {MAX_SUBREQUESTS} subrequests; this one has {len(requests)}.",
+        )
+    ctx.state.usage.charge("composite", len(requests) - 1)
+    halt = ci_get(body, "haltOnError", False) is True
+    results: list[dict[str, Any]] = []
+    halted = False
+    for sub in requests:
+        if halted:
+            results.append({"statusCode": 412, "result": [BATCH_HALTED]})
+            continue
+        try:
+            status, content, _ = _run_one(ctx, sub, {})
+        except ApiError as exc:
+            status, content = exc.status, exc.body()
+        results.append({"statusCode": status, "result": content})
+        halted = halt and status >= 400
+    has_errors = any(r["statusCode"] >= 400 for r in results)
+    return json_response({"hasErrors": has_errors, "results": results})
+
+
 def register(router: Router) -> None:
-    """Add `/composite` (counted as one call)."""
+    """Add `/composite` (counted as one call) and `/composite/batch` (one per subrequest)."""
     router.add("POST", "composite", _composite, kind="composite")
+    router.add("POST", "composite/batch", _batch, kind="composite")

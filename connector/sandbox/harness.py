@@ -120,6 +120,7 @@ def running_sandbox(
     faults: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     port: int = 0,
+    session_seconds: int | None = None,
 ) -> Iterator[RunningSandbox]:
     """Start a sandbox on 127.0.0.1 in a background thread; stop it on exit.
 
@@ -135,7 +136,7 @@ def running_sandbox(
     instance_url = f"https://127.0.0.1:{actual_port}"
     state = build_state(
         data, seed=seed, fls=fls, faults=dict(faults or {}), env=dict(env or {}),
-        instance_url=instance_url,
+        instance_url=instance_url, session_seconds=session_seconds,
     )  # fmt: skip
     server = uvicorn.Server(uvicorn_config(create_app(state), tls))
     thread = threading.Thread(

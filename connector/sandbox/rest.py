@@ -12,6 +12,7 @@ from connector.sandbox.apierror import ApiError, not_found
 from connector.sandbox.catalog import ObjectDef
 from connector.sandbox.org import SaveResult
 from connector.sandbox.routing import Context, Router, empty_response, json_response
+from connector.sandbox.values import format_datetime, parse_datetime
 
 MIN_VERSION = 31
 MAX_VERSION = 64
@@ -216,6 +217,76 @@ def _upsert(ctx: Context, obj: ObjectDef, field: str, value: str, matches: list[
     return json_response({"id": result.id, "success": True, "errors": [], "created": False})
 
 
+def _window(ctx: Context) -> tuple[str, str]:
+    """The `start`/`end` query parameters as stored datetimes (400 when missing or bad)."""
+    bounds = []
+    for name in ("start", "end"):
+        raw = ctx.query.get(name, "").replace(" ", "+")  # a raw "+" in a query means space
+        moment = parse_datetime(raw) if raw else None
+        if moment is None:
+            raise ApiError(
+                400,
+                "INVALID_REPLICATION_DATE",
+                f"The {name} parameter must be an ISO-8601 datetime such as "
+                f"2024-01-01T00:00:00+00:00, not {raw!r}.",
+            )
+        bounds.append(format_datetime(moment))
+    return bounds[0], bounds[1]
+
+
+def _deleted(ctx: Context) -> Response:
+    obj = _object(ctx)
+    start, end = _window(ctx)
+    rows = [
+        {"id": r["Id"], "deletedDate": r["LastModifiedDate"]}
+        for r in ctx.state.org.rows(obj.name, include_deleted=True)
+        if r["IsDeleted"] and start <= r["LastModifiedDate"] <= end
+    ]
+    earliest = min((r["deletedDate"] for r in rows), default=start)
+    return json_response(
+        {"deletedRecords": rows, "earliestDateAvailable": earliest, "latestDateCovered": end}
+    )
+
+
+def _updated(ctx: Context) -> Response:
+    obj = _object(ctx)
+    start, end = _window(ctx)
+    changed = [r["Id"] for r in ctx.state.org.rows(obj.name) if start <= r["SystemModstamp"] <= end]
+    return json_response({"ids": changed, "latestDateCovered": end})
+
+
+def _identity(ctx: Context) -> Response:
+    org = ctx.state.org
+    found = org.record(ctx.params["user_id"])
+    if ctx.params["org_id"] != org.org_id or found is None or found[0] != "User":
+        raise not_found()
+    user = found[1]
+    base = ctx.state.instance_url
+    return json_response(
+        {
+            "id": f"{base}/id/{org.org_id}/{user['Id']}",
+            "asserted_user": ctx.user_id == user["Id"],
+            "user_id": user["Id"],
+            "organization_id": org.org_id,
+            "username": user["Username"],
+            "nick_name": user["Alias"],
+            "display_name": user["Name"],
+            "email": user["Email"],
+            "active": user["IsActive"],
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "urls": {
+                "rest": f"{base}/services/data/v{{version}}/",
+                "sobjects": f"{base}/services/data/v{{version}}/sobjects/",
+                "query": f"{base}/services/data/v{{version}}/query/",
+                "limits": f"{base}/services/data/v{{version}}/limits/",
+            },
+        }
+    )
+
+
 def register(router: Router) -> None:
     """Add discovery, describe and record routes."""
     router.add("GET", "services/data", _versions, kind=None, auth=False, versioned=False)
@@ -225,6 +296,9 @@ def register(router: Router) -> None:
     router.add("GET", "sobjects/{sobject}", _metadata, kind="describe")
     router.add("POST", "sobjects/{sobject}", _create, kind="crud")
     router.add("GET", "sobjects/{sobject}/describe", _describe, kind="describe")
+    router.add("GET", "sobjects/{sobject}/deleted", _deleted, kind="crud")
+    router.add("GET", "sobjects/{sobject}/updated", _updated, kind="crud")
+    router.add("GET", "id/{org_id}/{user_id}", _identity, kind=None, versioned=False)
     router.add(
         ("GET", "PATCH", "DELETE", "POST"), "sobjects/{sobject}/{record_id}", _record, kind="crud"
     )

@@ -32,6 +32,7 @@ def build_state(
     faults: Iterable[str] | Mapping[str, Any] = (),
     env: Mapping[str, str] | None = None,
     instance_url: str = "https://127.0.0.1",
+    session_seconds: int | None = None,
 ) -> SandboxState:
     """The org, credentials, faults and usage for one sandbox whose data lives at `data`."""
     settings = dict(faults) if isinstance(faults, Mapping) else parse_assignments(faults)
@@ -41,12 +42,15 @@ def build_state(
     fault_switches = Faults(settings, seed=seed)
     org = Org(data, seed=seed, fls=fls)
     timeout = env.get("SANDBOX_SESSION_TIMEOUT")
-    try:
-        session_seconds = int(timeout) if timeout else DEFAULT_SESSION_SECONDS
-    except ValueError:
-        raise InputError(
-            f"SANDBOX_SESSION_TIMEOUT must be a number of seconds, not {timeout!r}."
-        ) from None
+    if session_seconds is None:
+        try:
+            session_seconds = int(timeout) if timeout else DEFAULT_SESSION_SECONDS
+        except ValueError:
+            raise InputError(
+                f"SANDBOX_SESSION_TIMEOUT must be a number of seconds, not {timeout!r}."
+            ) from None
+    if session_seconds <= 0:
+        raise InputError(f"The session timeout must be positive; got {session_seconds} seconds.")
     auth = Auth(org, credentials, fault_switches, instance_url, session_seconds)
     return SandboxState(org=org, auth=auth, faults=fault_switches, usage=ApiUsage(fault_switches))
 
@@ -120,8 +124,12 @@ def serve(
     seed: int | None,
     fls: bool,
     faults: Iterable[str],
+    session_seconds: int | None = None,
 ) -> None:
-    """Serve the sandbox over HTTPS until interrupted; the org persists to `data`."""
+    """Serve the sandbox over HTTPS until interrupted; the org persists to `data`.
+
+    Sessions idle out after `session_seconds` (default SANDBOX_SESSION_TIMEOUT, else 2 h).
+    """
     data = Path(data)
     tls = ensure_tls(data.parent, hosts=tuple(dict.fromkeys([url_host(host), "127.0.0.1",
                                                               "localhost"])))  # fmt: skip
@@ -133,6 +141,7 @@ def serve(
         fls=fls,
         faults=faults,
         instance_url=f"https://{url_host(host)}:{actual_port}",
+        session_seconds=session_seconds,
     )
     keys = ensure_jwt_keys(data.parent)
     sys.stdout.write(banner(state, tls, keys.private_key_file))
