@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -85,8 +85,10 @@ class _Run:
         memory: Sequence[AccountMemory | None],
         first_day: int,
         trial_day: np.ndarray,
+        facts_cols: FactColumns | None = None,
         leads: bool = False,
         milestone_days: dict[str, np.ndarray] | None = None,
+        users_per_entity: int = 1,
     ) -> None:
         self.inputs, self.rules = inputs, rules
         zone = inputs.zone
@@ -112,6 +114,7 @@ class _Run:
             last_day=self.T,
             as_of_seconds=as_of,
             day_start_seconds=_day_starts(zone, first_day, self.T),
+            users_per_entity=users_per_entity,
         )
         ev = inputs.events
         ev_keep = (event_entity >= 0) & (ev.day <= self.T)
@@ -130,7 +133,7 @@ class _Run:
         measures = ("active_days", "events", "time_spent") if leads else None
         self.ctx = Context(
             grid=grid,
-            facts=FactColumns(facts, zone),
+            facts=facts_cols if facts_cols is not None else FactColumns(facts, zone),
             rules=rules,
             durations=inputs.durations_known,
             evaluation_day=self.T,
@@ -176,6 +179,16 @@ class _Run:
             outcome.reasons[p] = reason
             outcome.decided_by[p] = ("rollup",)
             outcome.profiles[p] = "rollup"
+
+
+def _user_codes(users: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer user codes and how many there can be (small integer ids are used as-is)."""
+    if users.size and users.dtype.kind in "iu":
+        lo, hi = int(users.min()), int(users.max())
+        if lo >= 0 and hi < 1 << 31:
+            return users.astype(np.int64), hi + 1
+    codes, uniques = factorize(users)
+    return codes, max(len(uniques), 1)
 
 
 def _grid_start(inputs: ScoringInput, rules: RuleSet, frame_first: int) -> int:
@@ -225,9 +238,9 @@ def score(
     ids = [a.account_id for a in accounts]
     T = day_number(inputs.evaluation_day)
     u = inputs.usage
-    entity = positions(u.account, ids)
-    user_codes, _ = factorize(u.user)
-    pair_codes, _ = factorize(entity * (int(user_codes.max(initial=0)) + 1) + user_codes)
+    entity = u.account_index if u.account_index is not None else positions(u.account, ids)
+    user_codes, user_count = _user_codes(u.user)
+    pair_codes = entity * user_count + user_codes
     matched = (entity >= 0) & (u.day <= T)
     data_first = int(u.day[matched].min()) if matched.any() else T
     history_from = (
@@ -250,6 +263,8 @@ def score(
         memory,
         first_day,
         _trial_days(facts_cols),
+        facts_cols,
+        users_per_entity=user_count,
     )
     ctx = run.ctx
     history = Frame(ctx, frame_first, T, is_now=False) if frame_first < T - 1 else None
@@ -281,39 +296,64 @@ def score(
     )
 
 
+def _as_list(v: Vec, shape: tuple[int, int], integer: bool = False) -> list[Any]:
+    """The last day's values as plain Python values (None for null), converted in bulk."""
+    data = np.broadcast_to(np.asarray(v.data), shape)[:, -1]
+    if v.kind in ("str", "any"):
+        return list(data.tolist())
+    null = np.isnan(data.astype(np.float64))
+    if v.kind == "enum":
+        table = np.array([*v.labels, None], dtype=object)
+        return list(table[np.where(null, len(v.labels), data).astype(np.int64)].tolist())
+    if v.kind == "time":
+        stamps = np.where(null, 0, data * 1e6).astype("datetime64[us]").astype(object)
+        return [None if z else t.replace(tzinfo=UTC) for t, z in zip(stamps, null, strict=True)]
+    if v.kind == "bool":
+        values: list[Any] = (data == 1.0).tolist()
+    elif integer:
+        values = np.where(null, 0, data).astype(np.int64).tolist()
+    else:
+        values = data.astype(np.float64).tolist()
+    if null.any():
+        for i in np.flatnonzero(null):
+            values[i] = None
+    return values
+
+
+def _day_lists(milestone_days: dict[str, np.ndarray]) -> dict[str, list[date | None]]:
+    out = {}
+    for name, days in milestone_days.items():
+        null = np.isnan(days)
+        dates = np.where(null, 0, days).astype("datetime64[D]").astype(object).tolist()
+        out[name] = [None if z else d for d, z in zip(dates, null.tolist(), strict=True)]
+    return out
+
+
 def _account_results(
     now: Frame, rules: RuleSet, accounts: Sequence[AccountFacts], memory: Sequence[Any]
 ) -> list[AccountResult]:
-    metric_values = {m: now.name(m) for m in REPORTED_METRICS}
-    health = now.name("health_rank")
-    outcome = now.cache["_health"]
-    risk_vec = now.name("risk_level")
-    risk = now.cache["_risk"]
-    stage = now.name("lifecycle_stage")
-    status = now.name("status")
-    tags = evaluate_tags(now, rules.tags)
-    ctx = now.ctx
-    labels = {m.name: m.label for m in rules.milestones}
-    reached = {
-        name: [None if d != d else day_from_number(int(d)) for d in days]
-        for name, days in ctx.milestone_days.items()
-    }
+    shape = now.shape
     columns = {
-        m: np.broadcast_to(np.asarray(v.data), now.shape)[:, -1] for m, v in metric_values.items()
+        m: _as_list(now.name(m), shape, integer=m in INTEGER_METRICS) for m in REPORTED_METRICS
     }
+    health = _as_list(now.name("health_rank"), shape)
+    outcome = now.cache["_health"]
+    risk_level = _as_list(now.name("risk_level"), shape)
+    risk = now.cache["_risk"]
+    stage = _as_list(now.name("lifecycle_stage"), shape)
+    status = _as_list(now.name("status"), shape)
+    tags = evaluate_tags(now, rules.tags)
+    labels = {m.name: m.label for m in rules.milestones}
+    reached = _day_lists(now.ctx.milestone_days)
+    names = list(columns)
+    rows = list(zip(*(columns[m] for m in names), strict=True)) if names else []
+    no_tags: frozenset[str] = frozenset()
     results = []
     for i, facts in enumerate(accounts):
-        metrics: dict[str, Any] = {}
-        for m, v in metric_values.items():
-            x = columns[m][i]
-            if v.kind == "num":
-                value: Any = None if x != x else (int(x) if m in INTEGER_METRICS else float(x))
-            else:
-                value = _python(v, i)
-            metrics[m] = value
+        metrics = dict(zip(names, rows[i], strict=True))
         mem = memory[i]
         all_reached = {name: days[i] for name, days in reached.items() if days[i] is not None}
-        previous = dict(mem.milestones) if mem is not None else {}
+        previous = mem.milestones if mem is not None else {}
         new = tuple(
             MilestoneHit(name, labels.get(name, name), when)
             for name, when in all_reached.items()
@@ -321,19 +361,19 @@ def _account_results(
         )
         for name, when in previous.items():  # kept forever, even if the rule was removed
             all_reached.setdefault(name, when)
-        added, removed = tag_changes(tags[i], mem.tags if mem is not None else frozenset())
+        added, removed = tag_changes(tags[i], mem.tags if mem is not None else no_tags)
         results.append(
             AccountResult(
                 account_id=facts.account_id,
-                status=_python(status, i) or facts.status,
+                status=status[i] or facts.status,
                 metrics=metrics,
-                health_rank=_python(health, i),
+                health_rank=health[i],
                 health_reason=outcome.reasons[i],
                 health_profile=outcome.profiles[i],
                 health_decided_by=outcome.decided_by[i],
-                risk_level=_python(risk_vec, i),
+                risk_level=risk_level[i],
                 risk_reason=risk.reason[i],
-                lifecycle_stage=_python(stage, i),
+                lifecycle_stage=stage[i],
                 engaged_evaluation=metrics["engaged_evaluation"],
                 tags=tags[i],
                 tags_added=added,
@@ -370,13 +410,13 @@ def _leads(
     # map each usage row to its trial user (−1 when the row is someone else's)
     row_user = np.full(len(u), -1, dtype=np.int64)
     if len(u):
-        _, first_row = np.unique(pair_codes, return_index=True)
-        pair_user = np.full(int(pair_codes.max()) + 1, -1, dtype=np.int64)
-        for r in first_row:
+        _, first_row, dense = np.unique(pair_codes, return_index=True, return_inverse=True)
+        pair_user = np.full(first_row.size, -1, dtype=np.int64)
+        for k, r in enumerate(first_row):
             e = int(entity[r])
             if e >= 0:
-                pair_user[pair_codes[r]] = user_index.get((acc_ids[e], str(u.user[r])), -1)
-        row_user = pair_user[pair_codes]
+                pair_user[k] = user_index.get((acc_ids[e], str(u.user[r])), -1)
+        row_user = pair_user[dense]
     facts_cols = FactColumns(facts, inputs.zone)
     trial = _trial_days(facts_cols)
     created = np.array(
@@ -404,6 +444,7 @@ def _leads(
         [None] * len(users),
         first_day,
         trial,
+        facts_cols,
         leads=True,
         milestone_days=user_milestones,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,29 @@ def local_day(t: datetime | None, zone: ZoneInfo) -> float:
     if t is None:
         return float("nan")
     return float(day_number(t.astimezone(zone).date()))
+
+
+def local_days(seconds: np.ndarray, zone: ZoneInfo) -> np.ndarray:
+    """Calendar days (day numbers) in the zone of UTC epoch seconds; NaN stays NaN.
+
+    The zone's offset is looked up once per distinct UTC hour (offsets change on the hour).
+    """
+    out = np.full(seconds.shape, np.nan)
+    known = ~np.isnan(seconds)
+    if not known.any():
+        return out
+    hours = np.floor(seconds[known] / 3600.0).astype(np.int64)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array(
+        [
+            (
+                datetime.fromtimestamp(int(h) * 3600, tz=zone).utcoffset() or timedelta()
+            ).total_seconds()
+            for h in unique
+        ]
+    )
+    out[known] = np.floor((seconds[known] + offsets[inverse]) / 86400.0)
+    return out
 
 
 @dataclass
@@ -63,8 +86,9 @@ class FactColumns:
         self.seconds, self.days = {}, {}
         for name in TIME_FIELDS:
             values = [getattr(a, name) for a in acc]
-            self.seconds[name] = np.array([epoch_seconds(v) for v in values], dtype=np.float64)
-            self.days[name] = np.array([local_day(v, self.zone) for v in values])
+            seconds = np.array([epoch_seconds(v) for v in values], dtype=np.float64)
+            self.seconds[name] = seconds
+            self.days[name] = local_days(seconds, self.zone)
 
     @property
     def n(self) -> int:
@@ -87,7 +111,7 @@ class FactColumns:
             present = [v for v in values if v is not None]
             if present and all(isinstance(v, datetime) and v.tzinfo for v in present):
                 secs = np.array([epoch_seconds(v) for v in values])
-                days = np.array([local_day(v, self.zone) for v in values])
+                days = local_days(secs, self.zone)
                 cached = Vec("time", secs[:, None], day=days[:, None])
             elif present and all(
                 isinstance(v, date) and not isinstance(v, datetime) for v in present

@@ -68,8 +68,10 @@ class UsageGrid:
     seed_last_at: np.ndarray  # latest activity before the grid (epoch s; NaN)
     seed_last_day: np.ndarray  # its day number (NO_DAY when none)
     day_start_seconds: np.ndarray  # [D] epoch seconds of each day's start in the zone
+    users_per_entity: int  # pair codes are entity·users_per_entity + user
     _cumsums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _users: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def days(self) -> int:
@@ -119,18 +121,23 @@ class UsageGrid:
             self._users[width] = full
         return full[:, cols]
 
+    def _active_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (pair, column) active cells, sorted, with each pair's entity."""
+        if self._pairs is None:
+            d = self.days
+            active = self.row_events > 0
+            per = self.users_per_entity
+            # pair = entity·users_per_entity + user, so one sorted key carries all three
+            key = np.unique(self.row_pair[active] * (d + 1) + self.row_col[active])
+            pair = key // (d + 1)
+            self._pairs = (pair, key - pair * (d + 1), pair // per)
+        return self._pairs
+
     def _distinct_users_full(self, width: int) -> np.ndarray:
         d = self.days
-        active = self.row_events > 0
-        pair, col, ent = self.row_pair[active], self.row_col[active], self.row_entity[active]
+        pair, col, ent = self._active_pairs()
         if pair.size == 0:
             return np.zeros((self.n, d), dtype=np.int32)
-        key = pair * (d + 1) + col
-        order = np.argsort(key, kind="stable")
-        key, pair, col, ent = key[order], pair[order], col[order], ent[order]
-        keep = np.ones(key.size, dtype=bool)
-        keep[1:] = key[1:] != key[:-1]
-        pair, col, ent = pair[keep], col[keep], ent[keep]
         nxt = np.full(col.size, d + width, dtype=np.int64)
         same = pair[1:] == pair[:-1]
         nxt[:-1][same] = col[1:][same]
@@ -159,14 +166,11 @@ class UsageGrid:
         cached = self._cumsums.get("last_at")
         if cached is None:
             d = self.days
-            active = self.row_events > 0
-            flat = self.row_entity[active] * d + self.row_col[active]
-            times = self.row_last[active]
-            # a row without a known time counts from the start of its day
-            fallback = self.day_start_seconds[self.row_col[active]]
-            times = np.where(np.isnan(times), fallback, times)
-            per_day = np.full(self.n * d, -np.inf)
-            np.maximum.at(per_day, flat, times)
+            # an active day without known times counts from its start in the zone
+            per_day = np.where(self.active, self.day_start_seconds[None, :], -np.inf).ravel()
+            timed = (self.row_events > 0) & ~np.isnan(self.row_last)
+            flat = self.row_entity[timed] * d + self.row_col[timed]
+            np.maximum.at(per_day, flat, self.row_last[timed])
             per_day = per_day.reshape(self.n, d)
             seed = np.where(np.isnan(self.seed_last_at), -np.inf, self.seed_last_at)
             per_day[:, 0] = np.maximum(per_day[:, 0], seed)
@@ -198,6 +202,7 @@ def build_usage_grid(
     last_day: int,
     as_of_seconds: float,
     day_start_seconds: np.ndarray,
+    users_per_entity: int = 1,
 ) -> UsageGrid:
     """Lay rollup rows (already mapped to entity and pair codes) on the day grid.
 
@@ -212,10 +217,9 @@ def build_usage_grid(
     last = np.where(last > as_of_seconds, np.nan, last)
 
     active = keep & (events > 0)
-    first_active = np.full(n, NO_DAY, dtype=np.int64)
-    np.minimum.at(first_active, entity[active], day[active])
-
     before = active & (day < first_day)
+    first_active = np.full(n, NO_DAY, dtype=np.int64)
+    np.minimum.at(first_active, entity[before], day[before])
     seed_at = np.full(n, -np.inf)
     np.maximum.at(seed_at, entity[before], np.where(np.isnan(last[before]), -np.inf, last[before]))
     seed_day = np.full(n, -NO_DAY, dtype=np.int64)
@@ -232,6 +236,9 @@ def build_usage_grid(
     ev = events[inside]
     flat = ent * d + col
     grid_events = np.bincount(flat, weights=ev, minlength=n * d).astype(np.int64).reshape(n, d)
+    in_grid = grid_events > 0
+    seen = in_grid.any(axis=1) & (first_active == NO_DAY)
+    first_active[seen] = first_day + np.argmax(in_grid[seen], axis=1)
     grid_duration = None
     if duration is not None:
         dur = np.nan_to_num(duration[inside], nan=0.0)
@@ -252,6 +259,7 @@ def build_usage_grid(
         seed_last_at=seed_at,
         seed_last_day=seed_day,
         day_start_seconds=day_start_seconds,
+        users_per_entity=users_per_entity,
     )
 
 

@@ -111,6 +111,15 @@ def _days(values: Any) -> np.ndarray:
     return np.fromiter((day_number(d) for d in arr), dtype=np.int64, count=arr.size)
 
 
+def _labels(values: Any, n: int) -> np.ndarray:
+    """Names (modules, events) as an array; numpy string arrays stay fast to compare."""
+    if n == 0:
+        return np.empty(0, dtype=object)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "UO":
+        return values
+    return np.asarray(list(values), dtype=object)
+
+
 def _times(values: Any, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan)
@@ -140,6 +149,7 @@ class UsageTable:
     duration_seconds: np.ndarray | None = None
     first_at: np.ndarray | None = None
     last_at: np.ndarray | None = None
+    account_index: np.ndarray | None = None
 
     @classmethod
     def from_columns(
@@ -152,8 +162,13 @@ class UsageTable:
         duration_seconds: Any = None,
         first_at: Any = None,
         last_at: Any = None,
+        account_index: Any = None,
     ) -> UsageTable:
-        """Build from any array-likes (lists from a SQL cursor, numpy arrays)."""
+        """Build from any array-likes (lists from a SQL cursor, numpy arrays).
+
+        `account_index`, when the caller knows it, is each row's position in
+        `ScoringInput.accounts`; it spares matching account ids row by row.
+        """
         acc = np.asarray(account)
         n = acc.size
         dur = None
@@ -168,9 +183,10 @@ class UsageTable:
             account=acc,
             user=np.asarray(user),
             day=_days(day),
-            module=np.asarray(module, dtype=object) if n else np.empty(0, dtype=object),
+            module=_labels(module, n),
             events=np.asarray(events, dtype=np.int64),
             duration_seconds=dur,
+            account_index=None if account_index is None else np.asarray(account_index, np.int64),
             first_at=_times(first_at, n),
             last_at=_times(last_at, n),
         )
@@ -227,7 +243,7 @@ class EventTable:
         return cls(
             account=acc,
             day=_days(day),
-            event=np.asarray(event, dtype=object) if n else np.empty(0, dtype=object),
+            event=_labels(event, n),
             events=np.asarray(events, dtype=np.int64),
             users=np.zeros(n, np.int64) if users is None else np.asarray(users, dtype=np.int64),
             first_at=_times(first_at, n),
