@@ -80,7 +80,6 @@ class BulkService:
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._idle = threading.Condition(self._lock)
         self._query_rows: dict[str, tuple[list[str], list[list[str]]]] = {}
         self._recover()
 
@@ -106,7 +105,7 @@ class BulkService:
         )
         job.header = header
         job.system_modstamp = _now()
-        self.store.add_results(job, {"unprocessed": bulk_csv.render_rows(remaining)})
+        self._store_unprocessed(job, remaining)
         log.warning("sandbox_bulk_job_interrupted", job_id=job.id, rows_done=job.rows_done)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -116,17 +115,6 @@ class BulkService:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
-
-    def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until no job is queued or running (for tests and benchmarks)."""
-        deadline = clock.monotonic() + timeout
-        with self._idle:
-            while any(j.state in ("UploadComplete", "InProgress") for j in self._jobs.values()):
-                left = deadline - clock.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-        return True
 
     # --- job resources -----------------------------------------------------------------------
 
@@ -263,8 +251,7 @@ class BulkService:
             else:
                 header, rows = self._parse_upload(job)
                 job.header = header
-                self.store.add_results(job, {"unprocessed": bulk_csv.render_rows(rows)})
-            self._idle.notify_all()
+                self._store_unprocessed(job, rows)
             log.info("sandbox_bulk_job_aborted", job_id=job.id)
             return job
 
@@ -279,7 +266,6 @@ class BulkService:
                 )
             del self._jobs[job.id]
             self.store.delete(job.id)
-            self._idle.notify_all()
 
     def add_query_job(self, job: BulkJob) -> None:
         """Store a new query job and queue it."""
@@ -301,7 +287,6 @@ class BulkService:
             job.state = "Aborted"
             job.system_modstamp = _now()
             self.store.save(job)
-            self._idle.notify_all()
             return job
 
     def delete_query(self, job_id: str) -> None:
@@ -368,7 +353,10 @@ class BulkService:
             job.error_message = message
             job.system_modstamp = _now()
             self.store.save(job)
-            self._idle.notify_all()
+
+    def _store_unprocessed(self, job: BulkJob, rows: list[list[str]]) -> None:
+        """Store rows the job will never process, with the job's state, as unprocessedrecords."""
+        self.store.add_results(job, {"unprocessed": bulk_csv.render_rows(rows, job.line_ending)})
 
     def _parse_upload(self, job: BulkJob) -> tuple[list[str], list[list[str]]]:
         uploads = self.store.uploads(job.id)
@@ -410,7 +398,6 @@ class BulkService:
             job.system_modstamp = _now()
             self._query_rows[job.id] = (header, rows)
             self.store.add_results(job, {"successful": text})
-            self._idle.notify_all()
 
     def _process_ingest(self, job: BulkJob) -> None:
         started = clock.monotonic()
@@ -431,18 +418,15 @@ class BulkService:
                 job.state = "Failed"
                 job.error_message = str(problem)
                 job.system_modstamp = _now()
-                self.store.add_results(job, {"unprocessed": bulk_csv.render_rows(rows)})
-                self._idle.notify_all()
-            log.info("sandbox_bulk_job_failed", job_id=job.id, error=str(problem))
+                self._store_unprocessed(job, rows)
+                log.info("sandbox_bulk_job_failed", job_id=job.id, error=str(problem))
             return
         for start, chunk in _chunks(rows, TRANSACTION_ROWS):
             if self._stopping.is_set():
                 return
             with self._lock:
                 if job.state == "Aborted":
-                    self.store.add_results(
-                        job, {"unprocessed": bulk_csv.render_rows(rows[start:], job.line_ending)}
-                    )
+                    self._store_unprocessed(job, rows[start:])
                     return
             outcomes = process_rows(
                 self.org,
@@ -478,7 +462,6 @@ class BulkService:
                 job.state = "JobComplete"
                 job.system_modstamp = _now()
                 self.store.save(job)
-            self._idle.notify_all()
         log.info(
             "sandbox_bulk_job_finished",
             job_id=job.id,
