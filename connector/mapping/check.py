@@ -104,7 +104,10 @@ def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResul
     client.connect()
     describes = fetch_describes(client, objects_to_describe(mapping))
     problems = problems + describe_problems(
-        mapping, describes, create_leads=settings.salesforce.create_leads
+        mapping,
+        describes,
+        create_leads=settings.salesforce.create_leads,
+        converted_leads=settings.salesforce.converted_leads,
     )
     log.info("mapping.checked", problems=len(problems), objects=list(describes))
     return CheckResult(problems, mapping, online=True)

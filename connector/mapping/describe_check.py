@@ -331,11 +331,41 @@ def task_problems(
     return problems
 
 
+def converted_lead_problems(
+    obj: ObjectMapping, by_name: Mapping[str, Mapping[str, Any]], converted_leads: str
+) -> list[Problem]:
+    """Converted Leads are recognised by IsConverted and, to follow them, their Converted ids."""
+    needed = ["IsConverted"]
+    if converted_leads == "follow":
+        needed += ["ConvertedAccountId", "ConvertedContactId"]
+    missing = [n for n in needed if n.lower() not in by_name]
+    if not missing:
+        return []
+    return [
+        Problem(
+            obj.where,
+            f"Lead.{', Lead.'.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+            "visible to the integration user, so converted "
+            "Leads cannot be "
+            + (
+                "followed to their Account and Contact."
+                if converted_leads == "follow"
+                else "told apart."
+            ),
+            "grant Read on those Lead fields to the integration user"
+            + (
+                ", or set salesforce.converted_leads: skip." if converted_leads == "follow" else "."
+            ),
+        )
+    ]
+
+
 def describe_problems(
     mapping: SalesforceMapping,
     describes: Mapping[str, Describe | None],
     *,
     create_leads: bool = False,
+    converted_leads: str = "skip",
 ) -> list[Problem]:
     """Every problem of `mapping` in an org whose describes are given (None: not visible)."""
     problems: list[Problem] = []
@@ -361,6 +391,8 @@ def describe_problems(
         by_name = fields_by_name(describe)
         ops = operations(obj, create_leads=create_leads)
         problems.extend(match_problems(obj, by_name))
+        if obj.sobject == "Lead":
+            problems.extend(converted_lead_problems(obj, by_name, converted_leads))
         for f in obj.fields:
             problems.extend(field_problems(f, by_name.get(f.field.lower()), ops))
     problems.extend(task_problems(mapping.task_rules, describes.get("Task"), describes.get("User")))

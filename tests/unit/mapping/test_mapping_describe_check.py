@@ -79,7 +79,13 @@ def good_lead() -> dict[str, Any]:
     return {
         "name": "Lead",
         "updateable": True,
-        "fields": [fd("Email", "email", length=80), fd("Engaged_Evaluation__c", "boolean")],
+        "fields": [
+            fd("Email", "email", length=80),
+            fd("Engaged_Evaluation__c", "boolean"),
+            fd("IsConverted", "boolean", updateable=False),
+            fd("ConvertedAccountId", "reference", updateable=False),
+            fd("ConvertedContactId", "reference", updateable=False),
+        ],
     }
 
 
@@ -285,3 +291,13 @@ def test_plan_cannot_create_standard_fields_or_undeclared_types() -> None:
 def test_task_fields_are_created_on_activity() -> None:
     assert tooling_object("Task") == "Activity"
     assert tooling_object("Account") == "Account"
+
+
+def test_converted_lead_fields_must_be_readable_to_follow_them() -> None:
+    hidden = org(Lead=without(good_lead(), "ConvertedAccountId"))
+    assert describe_problems(mapping(), hidden) == []
+    (p,) = describe_problems(mapping(), hidden, converted_leads="follow")
+    assert "Lead.ConvertedAccountId is not visible" in p.message
+    assert "converted_leads: skip" in p.fix
+    (p,) = describe_problems(mapping(), org(Lead=without(good_lead(), "IsConverted")))
+    assert "Lead.IsConverted is not visible" in p.message
