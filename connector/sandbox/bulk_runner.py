@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -41,6 +42,7 @@ RESULT_PREFIX: dict[ResultKind, tuple[str, ...]] = {
     "unprocessed": (),
 }
 _STOP = ""
+CACHED_QUERY_JOBS = 4
 
 
 def invalid_job(message: str, status: int = 400) -> ApiError:
@@ -80,7 +82,7 @@ class BulkService:
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._query_rows: dict[str, tuple[list[str], list[list[str]]]] = {}
+        self._query_rows: OrderedDict[str, tuple[list[str], list[list[str]]]] = OrderedDict()
         self._recover()
 
     # --- start-up and shut-down ---------------------------------------------------------------
@@ -307,16 +309,21 @@ class BulkService:
             return cached
         text = "".join(self.store.results(job.id, "successful"))
         rows = bulk_csv.read(text, "COMMA") if text else (job.header, [])
-        with self._lock:
-            self._query_rows[job.id] = rows
+        self._cache_query_rows(job.id, rows)
         return rows
+
+    def _cache_query_rows(self, job_id: str, rows: tuple[list[str], list[list[str]]]) -> None:
+        """Keep the rows of the last few query jobs in memory while they are paged through."""
+        with self._lock:
+            self._query_rows[job_id] = rows
+            self._query_rows.move_to_end(job_id)
+            while len(self._query_rows) > CACHED_QUERY_JOBS:
+                self._query_rows.popitem(last=False)
 
     def results(self, job_id: str, kind: ResultKind) -> str:
         """One result file: the header, then every stored row."""
         job = self.get(job_id)
         header = [*RESULT_PREFIX[kind], *job.header]
-        if not job.header and kind != "unprocessed":
-            header = list(RESULT_PREFIX[kind])
         head = bulk_csv.render(header, [], job.line_ending) if header else ""
         return head + "".join(self.store.results(job.id, kind))
 
@@ -396,8 +403,8 @@ class BulkService:
             job.total_processing_time = int((clock.monotonic() - started) * 1000)
             job.state = "JobComplete"
             job.system_modstamp = _now()
-            self._query_rows[job.id] = (header, rows)
             self.store.add_results(job, {"successful": text})
+        self._cache_query_rows(job.id, (header, rows))
 
     def _process_ingest(self, job: BulkJob) -> None:
         started = clock.monotonic()
