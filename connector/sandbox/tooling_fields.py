@@ -20,6 +20,7 @@ MAX_LONG_TEXT = 131_072
 MIN_LONG_TEXT = 256
 MAX_PRECISION = 18
 MAX_NAME = 40  # developer name, without `__c`
+MAX_LABEL = 40
 NOT_CUSTOMIZABLE = frozenset(
     {"organization", "permissionset", "permissionsetassignment", "fieldpermissions"}
 )
@@ -192,8 +193,11 @@ def field_from_metadata(full_name: Any, metadata: Any) -> FieldSpec:
     label = _ci(metadata, "label")
     if not isinstance(label, str) or not label.strip():
         raise integrity(f"{sobject}.{name}: label is required.", ("label",))
-    if len(label) > MAX_TEXT // 6:
-        raise integrity(f"{sobject}.{name}: label must be at most 40 characters.", ("label",))
+    if len(label.strip()) > MAX_LABEL:
+        raise integrity(
+            f"{sobject}.{name}: label {label!r} is longer than {MAX_LABEL} characters; shorten it.",
+            ("label",),
+        )
     type_name = _ci(metadata, "type")
     canonical = next(
         (t for t in TYPES if isinstance(type_name, str) and t.lower() == type_name.lower()), None

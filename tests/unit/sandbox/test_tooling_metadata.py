@@ -70,6 +70,7 @@ def test_checkbox_default_and_picklist_default_are_applied() -> None:
     ("metadata", "message"),
     [
         ({"type": "Text", "length": 10}, "label is required"),
+        ({"label": "L" * 41, "type": "Date"}, "longer than 40 characters"),
         ({"label": "X", "type": "Text"}, "needs length from 1 to 255"),
         ({"label": "X", "type": "Number", "precision": 4, "scale": 5}, "scale must be"),
         ({"label": "X", "type": "LongTextArea", "length": 1000}, "visibleLines"),
