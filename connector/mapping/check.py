@@ -32,6 +32,7 @@ class CheckResult:
     problems: list[Problem]
     mapping: SalesforceMapping | None
     online: bool
+    api_usage: str = ""  # e.g. "API calls today: 1,234 of 15,000", when the org said
 
     @property
     def ok(self) -> bool:
@@ -45,9 +46,10 @@ class CheckResult:
         fields = sum(len(o.fields) for o in objects)
         tasks = len(self.mapping.task_rules)
         where = "against the org" if self.online else "offline"
+        usage = f"; {self.api_usage}" if self.api_usage else ""
         return (
             f"{len(self.mapping.objects)} objects ({', '.join(self.mapping.objects)}), "
-            f"{fields} fields and {tasks} task rules checked {where}"
+            f"{fields} fields and {tasks} task rules checked {where}{usage}"
         )
 
 
@@ -110,7 +112,9 @@ def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResul
         converted_leads=settings.salesforce.converted_leads,
     )
     log.info("mapping.checked", problems=len(problems), objects=list(describes))
-    return CheckResult(problems, mapping, online=True)
+    usage = client.usage
+    used = f"API calls today: {usage.used:,} of {usage.limit:,}" if usage else ""
+    return CheckResult(problems, mapping, online=True, api_usage=used)
 
 
 def check(settings: Settings, client: SalesforceClient | None) -> list[Problem]:

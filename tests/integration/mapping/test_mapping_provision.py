@@ -77,6 +77,7 @@ def test_check_reports_missing_fields_on_an_empty_org_and_is_clean_after_provisi
         after = run_check(settings, client)
         assert after.problems == []
         assert "2 objects (Account, Lead)" in after.summary()
+        assert "API calls today: " in after.summary()
         key = next(
             f for f in client.describe("Account")["fields"] if f["name"] == "Product_Account_Id__c"
         )
