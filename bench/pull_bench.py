@@ -1,0 +1,392 @@
+"""Pull benchmark: first pull of N events, then an incremental pull after 1 % new events.
+
+    PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
+
+For each source backend the events are generated inside the database itself (PostgreSQL
+`generate_series`, SQLite a recursive CTE), so loading is fast and nothing large passes
+through Python. Activity is realistic in shape: events fall on active user-days (40 events
+each by default), each user-day touches one or two modules, durations are present on half
+of the events, and the configured time zone has daylight-saving changes (Europe/Berlin).
+
+Figures, each pull in a fresh child process (so its peak RSS is its own):
+- baseline: `SELECT COUNT(*), MAX(occurred_at)` over the events table, timed in the same run:
+  the cheapest possible full read of the data;
+- first pull (pushdown): events/s, peak RSS, and its time as a ratio to the baseline;
+- second pull after 1 % new events: time as a ratio to the first pull;
+- optionally (`--streaming-events`) a streamed first pull on a smaller table, for contrast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import sqlite3
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ZONE = "Europe/Berlin"
+EVENT_NAMES = 12
+MODULES = 4
+
+
+@dataclass
+class Shape:
+    events: int
+    accounts: int
+    users_per_account: int
+    days: int
+    per_user_day: int
+
+    @property
+    def users(self) -> int:
+        return self.accounts * self.users_per_account
+
+    @property
+    def slots(self) -> int:
+        """Active user-days: events / events per user-day, at most every user every day.
+
+        Slot s is user s % users on day ((s // users) + 7 · (s % users)) % days: distinct slots
+        are distinct user-days while there are fewer than users × days of them.
+        """
+        return max(1, min(self.events // self.per_user_day, self.users * self.days))
+
+
+# --- data generation, inside each database ---------------------------------------------------
+
+_PG_EVENTS = """
+INSERT INTO {schema}.events (event_id, account_id, user_id, event, module, occurred_at,
+                             duration_seconds)
+SELECT 'e' || (:offset + g),
+       'a' || ((s % :users) / :upa),
+       'u' || (s % :users),
+       'event_' || ((s + g) % {names}),
+       'module_' || ((s + (g % 2)) % {modules}),
+       :end_at - (((s / :users) + (s % :users) * 7) % :days) * interval '1 day'
+               - ((g * 7919) % :spread) * interval '1 second',
+       CASE WHEN g % 2 = 0 THEN (g % 300) ELSE NULL END
+FROM (SELECT g, (g * 2654435761) % :slots AS s FROM generate_series(CAST(1 AS BIGINT), :n) AS g) AS x
+"""
+
+_SQLITE_EVENTS = """
+WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < :n),
+x AS (SELECT g, (g * 2654435761) % :slots AS s FROM seq)
+INSERT INTO events (event_id, account_id, user_id, event, module, occurred_at, duration_seconds)
+SELECT 'e' || (:offset + g),
+       'a' || ((s % :users) / :upa),
+       'u' || (s % :users),
+       'event_' || ((s + g) % {names}),
+       'module_' || ((s + (g % 2)) % {modules}),
+       strftime('%Y-%m-%d %H:%M:%S', :end_at,
+                '-' || (((s / :users) + (s % :users) * 7) % :days) || ' days',
+                '-' || ((g * 7919) % :spread) || ' seconds'),
+       CASE WHEN g % 2 = 0 THEN (g % 300) ELSE NULL END
+FROM x
+"""
+
+
+def _params(shape: Shape, n: int, offset: int, end_at: datetime, days: int) -> dict[str, Any]:
+    """Parameters of the generating SQL; a one-day batch (new events) spans the last 50 minutes."""
+    return {
+        "spread": 86_000 if days > 1 else 3_000,
+        "n": n,
+        "offset": offset,
+        "slots": shape.slots,
+        "users": shape.users,
+        "upa": shape.users_per_account,
+        "days": days,
+        "end_at": end_at,
+    }
+
+
+def _ddl(schema_prefix: str) -> list[str]:
+    p = schema_prefix
+    return [
+        f"CREATE TABLE {p}accounts (account_id VARCHAR(32) PRIMARY KEY, name VARCHAR(64), "
+        "status VARCHAR(16), licenses INTEGER, plan VARCHAR(16))",
+        f"CREATE TABLE {p}users (user_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
+        "email VARCHAR(64))",
+        f"CREATE TABLE {p}events (event_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
+        "user_id VARCHAR(32), event VARCHAR(32), module VARCHAR(32), occurred_at TIMESTAMP, "
+        "duration_seconds DOUBLE PRECISION)",
+    ]
+
+
+def _people(shape: Shape) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    statuses = ["paying", "paying", "trial", "free", "cancelled"]
+    accounts = [
+        {
+            "account_id": f"a{i}",
+            "name": f"Account {i}",
+            "status": statuses[i % 5],
+            "licenses": 5 + i % 40,
+            "plan": "pro",
+        }
+        for i in range(shape.accounts)
+    ]
+    users = [
+        {
+            "user_id": f"u{i}",
+            "account_id": f"a{i // shape.users_per_account}",
+            "email": f"user{i}@example.com",
+        }
+        for i in range(shape.users)
+    ]
+    return accounts, users
+
+
+def _insert_people(conn: sa.Connection, prefix: str, shape: Shape) -> None:
+    accounts, users = _people(shape)
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {prefix}accounts VALUES (:account_id, :name, :status, :licenses, :plan)"
+        ),
+        accounts,
+    )
+    conn.execute(
+        sa.text(f"INSERT INTO {prefix}users VALUES (:user_id, :account_id, :email)"), users
+    )
+
+
+def build_postgres(url: str, schema: str, shape: Shape, end_at: datetime) -> None:
+    engine = sa.create_engine(url, connect_args={"options": "-c timezone=UTC"})
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        for stmt in _ddl(f"{schema}."):
+            conn.execute(sa.text(stmt.replace("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE")))
+        _insert_people(conn, f"{schema}.", shape)
+        sql = _PG_EVENTS.format(schema=schema, names=EVENT_NAMES, modules=MODULES)
+        conn.execute(sa.text(sql), _params(shape, shape.events, 0, end_at, shape.days))
+        conn.execute(sa.text(f"CREATE INDEX ON {schema}.events (occurred_at)"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"VACUUM ANALYZE {schema}.events"))
+    engine.dispose()
+
+
+def add_postgres(url: str, schema: str, shape: Shape, n: int, end_at: datetime) -> None:
+    engine = sa.create_engine(url, connect_args={"options": "-c timezone=UTC"})
+    with engine.begin() as conn:
+        sql = _PG_EVENTS.format(schema=schema, names=EVENT_NAMES, modules=MODULES)
+        conn.execute(sa.text(sql), _params(shape, n, shape.events, end_at, 1))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"ANALYZE {schema}.events"))
+    engine.dispose()
+
+
+def build_sqlite(path: Path, shape: Shape, end_at: datetime) -> None:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for stmt in _ddl(""):
+            conn.execute(sa.text(stmt))
+        _insert_people(conn, "", shape)
+    engine.dispose()
+    _sqlite_events(path, shape, shape.events, 0, end_at, shape.days)
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE INDEX ix_events_occurred_at ON events (occurred_at)")
+        raw.execute("ANALYZE")
+
+
+def _sqlite_events(
+    path: Path, shape: Shape, n: int, offset: int, end_at: datetime, days: int
+) -> None:
+    sql = _SQLITE_EVENTS.format(names=EVENT_NAMES, modules=MODULES)
+    params = _params(shape, n, offset, end_at, days)
+    params["end_at"] = end_at.strftime("%Y-%m-%d %H:%M:%S")
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute(sql, params)
+
+
+# --- measured steps, each in a child process -------------------------------------------------
+
+
+def _child_pull(
+    source_url: str, schema: str | None, store_url: str, pushdown: str, queue: Any
+) -> None:
+    from connector.config import settings_from_data
+    from connector.logs import configure
+    from connector.source.pull import pull
+    from connector.store.engine import make_store_engine
+
+    configure("warning", "json")
+    settings = settings_from_data(
+        {
+            "timezone": ZONE,
+            "source": {"url": source_url, "schema": schema, "pushdown": pushdown},
+            "store": {"url": store_url},
+        },
+        None,
+        {},
+    )
+    store = make_store_engine(store_url)
+    started = time.perf_counter()
+    report = pull(settings, store)
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put(
+        {
+            "elapsed": elapsed,
+            "peak_mb": peak_kb / 1024,
+            "events": report.events_read,
+            "new": report.events_new,
+            "rollup_rows": report.rollup_rows,
+            "event_rows": report.event_rollup_rows,
+            "mode": report.mode,
+        }
+    )
+
+
+def _child_baseline(source_url: str, table: str, queue: Any) -> None:
+    engine = sa.create_engine(source_url)
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"SELECT COUNT(*), MAX(occurred_at) FROM {table}")).one()
+    queue.put({"elapsed": time.perf_counter() - started})
+
+
+def _in_child(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    if proc.exitcode:
+        raise SystemExit(f"benchmark step failed with exit code {proc.exitcode}")
+    return result
+
+
+def _migrated_store(path: Path) -> str:
+    from connector.store import migrate
+    from connector.store.engine import make_store_engine
+
+    url = f"sqlite:///{path}"
+    engine = make_store_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def run_backend(
+    name: str, shape: Shape, pg_url: str, workdir: Path, streaming_events: int
+) -> list[str]:
+    end_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    lines = [
+        f"[{name}] {shape.events:,} events, {shape.accounts:,} accounts, {shape.users:,} users, "
+        f"{shape.days} days, {shape.slots:,} active user-days"
+    ]
+    schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
+    try:
+        started = time.perf_counter()
+        if schema:
+            build_postgres(pg_url, schema, shape, end_at)
+            source_url, table = pg_url, f"{schema}.events"
+        else:
+            db = workdir / "product.db"
+            build_sqlite(db, shape, end_at)
+            source_url, table = f"sqlite:///{db}", "events"
+        lines.append(f"  load (not measured): {time.perf_counter() - started:.1f} s")
+        base = _in_child(_child_baseline, source_url, table)
+        store1 = _migrated_store(workdir / f"store_{name}.db")
+        first = _in_child(_child_pull, source_url, schema, store1, "always")
+        new = max(1, shape.events // 100)
+        if schema:
+            add_postgres(pg_url, schema or "", shape, new, datetime.now(UTC).replace(microsecond=0))
+        else:
+            _sqlite_events(workdir / "product.db", shape, new, shape.events, datetime.now(UTC), 1)
+        second = _in_child(_child_pull, source_url, schema, store1, "always")
+        rate = first["events"] / first["elapsed"]
+        lines += [
+            f"  baseline COUNT(*) scan:         {base['elapsed']:8.2f} s",
+            f"  first pull (pushdown):          {first['elapsed']:8.2f} s  "
+            f"{rate:12,.0f} events/s  peak RSS {first['peak_mb']:6.0f} MB  "
+            f"ratio to baseline {first['elapsed'] / base['elapsed']:5.1f}  "
+            f"({first['rollup_rows']:,} usage rows, {first['event_rows']:,} event rows)",
+            f"  second pull (+1 % new events):  {second['elapsed']:8.2f} s  "
+            f"ratio to first {second['elapsed'] / first['elapsed']:6.3f}  "
+            f"peak RSS {second['peak_mb']:6.0f} MB  "
+            f"({second['events']:,} events re-read, {second['new']:,} new)",
+        ]
+        if streaming_events:
+            lines += _streaming(name, shape, streaming_events, pg_url, workdir)
+    finally:
+        if schema:
+            engine = sa.create_engine(pg_url)
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            engine.dispose()
+    return lines
+
+
+def _streaming(name: str, shape: Shape, n: int, pg_url: str, workdir: Path) -> list[str]:
+    small = Shape(n, shape.accounts, shape.users_per_account, shape.days, shape.per_user_day)
+    end_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
+    try:
+        if schema:
+            build_postgres(pg_url, schema, small, end_at)
+            source_url = pg_url
+        else:
+            db = workdir / "product_small.db"
+            build_sqlite(db, small, end_at)
+            source_url = f"sqlite:///{db}"
+        push = _in_child(
+            _child_pull, source_url, schema, _migrated_store(workdir / f"s1_{name}.db"), "always"
+        )
+        stream = _in_child(
+            _child_pull, source_url, schema, _migrated_store(workdir / f"s2_{name}.db"), "never"
+        )
+    finally:
+        if schema:
+            engine = sa.create_engine(pg_url)
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            engine.dispose()
+    return [
+        f"  streamed first pull of {n:,}:   {stream['elapsed']:8.2f} s  "
+        f"{stream['events'] / stream['elapsed']:12,.0f} events/s  "
+        f"peak RSS {stream['peak_mb']:6.0f} MB  "
+        f"ratio to pushdown on the same data {stream['elapsed'] / push['elapsed']:5.1f}"
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--accounts", type=int, default=1_000)
+    parser.add_argument("--users-per-account", type=int, default=10)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--per-user-day", type=int, default=40, help="events per active user-day")
+    parser.add_argument("--backends", default="postgres,sqlite")
+    parser.add_argument(
+        "--pg-url", default=os.environ.get("CONNECTOR_TEST_POSTGRES_URL", DEFAULT_PG)
+    )
+    parser.add_argument(
+        "--streaming-events",
+        type=int,
+        default=0,
+        help="also time a streamed pull of this many events (0: skip)",
+    )
+    args = parser.parse_args()
+    shape = Shape(args.events, args.accounts, args.users_per_account, args.days, args.per_user_day)
+    with tempfile.TemporaryDirectory(prefix="pull_bench_") as tmp:
+        for name in args.backends.split(","):
+            for line in run_backend(
+                name.strip(), shape, args.pg_url, Path(tmp), args.streaming_events
+            ):
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
