@@ -221,7 +221,7 @@ def shape(
     kind = str(field_describe.get("type") or "string")
     if kind == "boolean":
         return Shaped(False) if value is None else _boolean(name, value)
-    if value is None or (isinstance(value, str) and not value.strip() and kind != "string"):
+    if value is None or (isinstance(value, str) and not value.strip()):  # "" is null in SF
         return Shaped(None)
     if kind in NUMBER_TYPES:
         return _number(name, value, field_describe, integer=False)

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connector.errors import SkippableError
 from connector.mapping.shape import ShapeError, format_datetime, shape, shape_record
@@ -182,3 +184,23 @@ def test_shape_record_keeps_good_fields_and_reports_the_rest() -> None:
     assert "provision" in record.rejected["Missing__c"]
     assert record.warnings
     assert "rounded" in record.warnings[0]
+
+
+def test_blank_text_is_sent_as_null() -> None:
+    assert shape("  ", REASON).value is None
+    assert shape("", RANK).value is None
+
+
+@given(st.floats(min_value=-999.994, max_value=999.994, allow_nan=False))
+def test_numbers_within_precision_always_fit_and_shaping_is_idempotent(x: float) -> None:
+    once = shape(x, UTIL).value
+    assert abs(once) < 1000
+    assert round(once, 2) == once
+    assert shape(once, UTIL).value == once
+
+
+@given(st.text(max_size=60))
+def test_text_never_exceeds_the_field_length(text: str) -> None:
+    shaped = shape(text, REASON)
+    assert shaped.value is None or len(shaped.value) <= 20
+    assert bool(shaped.warnings) == (len(text) > 20 and bool(text.strip()))
