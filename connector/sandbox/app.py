@@ -88,6 +88,8 @@ class Dispatcher:
         version = None
         path = segments
         if versioned:
+            if segments[2].lower() == "latest":
+                segments = [*segments[:2], f"v{rest.MAX_VERSION}.0", *segments[3:]]
             m = _VERSION.match(segments[2])
             if not m:
                 raise not_found()

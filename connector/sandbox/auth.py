@@ -71,12 +71,14 @@ def load_credentials(
 
     def pick(name: str, size: int, alphabet: str = _ALNUM, prefix: str = "") -> str:
         generated = prefix + "".join(rng.choice(alphabet) for _ in range(size))
+        if name == "SANDBOX_SECURITY_TOKEN" and name in env:
+            return env[name]  # an empty token is how a trusted-IP org logs in
         return env.get(name) or generated
 
     creds = Credentials(
         username=pick("SANDBOX_USERNAME", 0, prefix="admin@sandbox.example.com"),
         password=pick("SANDBOX_PASSWORD", 16),
-        security_token=pick("SANDBOX_SECURITY_TOKEN", 24),
+        security_token=pick("SANDBOX_SECURITY_TOKEN", 24),  # set but empty: no token
         client_id=pick("SANDBOX_CLIENT_ID", 80, _ALNUM + "._", prefix="3MVG9"),
         client_secret=pick("SANDBOX_CLIENT_SECRET", 64, "0123456789ABCDEF"),
         refresh_token=pick("SANDBOX_REFRESH_TOKEN", 80, _ALNUM + ".", prefix="5Aep861"),

@@ -131,8 +131,10 @@ def serve(
     Sessions idle out after `session_seconds` (default SANDBOX_SESSION_TIMEOUT, else 2 h).
     """
     data = Path(data)
-    tls = ensure_tls(data.parent, hosts=tuple(dict.fromkeys([url_host(host), "127.0.0.1",
-                                                              "localhost"])))  # fmt: skip
+    listen_name = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    tls = ensure_tls(
+        data.parent, hosts=tuple(dict.fromkeys([listen_name, "127.0.0.1", "localhost"]))
+    )
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     state = build_state(

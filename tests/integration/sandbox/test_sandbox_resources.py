@@ -81,3 +81,41 @@ def test_idle_sessions_expire(tmp_path: Path, sandbox_keys: Path) -> None:
             clock.freeze(None)
         assert exc.value.content[0]["errorCode"] == "INVALID_SESSION_ID"
         session.close()
+
+
+def test_latency_fault_delays_api_calls(sandbox: RunningSandbox, sf: Salesforce) -> None:
+    import time
+
+    sf.query("SELECT COUNT() FROM Account")
+    sandbox.set_faults(latency_ms=150)
+    started = time.perf_counter()
+    sf.query("SELECT COUNT() FROM Account")
+    assert time.perf_counter() - started >= 0.15
+
+
+def test_latest_version_alias(sandbox: RunningSandbox, sf_session: requests.Session) -> None:
+    response = sf_session.get(
+        f"{sandbox.instance_url}/services/data/latest/limits",
+        headers={"Authorization": f"Bearer {sandbox.access_token()}"},
+    )
+    assert response.status_code == 200
+    assert "DailyApiRequests" in response.json()
+
+
+def test_empty_security_token_from_env_allows_bare_password(
+    tmp_path: Path, sandbox_keys: Path
+) -> None:
+    folder = tmp_path / "trusted"
+    folder.mkdir()
+    for pem in sandbox_keys.glob("*.pem"):
+        (folder / pem.name).write_bytes(pem.read_bytes())
+    env = {"SANDBOX_USERNAME": "ops@corp.example", "SANDBOX_PASSWORD": "pw",
+           "SANDBOX_SECURITY_TOKEN": ""}  # fmt: skip
+    with running_sandbox(folder, seed=8, env=env) as sb:
+        session = sandbox_session(sb)
+        sf = Salesforce(username="ops@corp.example", password="pw", security_token="",
+                        session=session)  # fmt: skip
+        assert sf.query("SELECT Username FROM User")["records"][0]["Username"] == (
+            "ops@corp.example"
+        )
+        session.close()
