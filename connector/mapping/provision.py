@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.config import Settings
-from connector.errors import ConfigError, FatalError
+from connector.errors import FatalError
 from connector.logs import get_logger
 from connector.mapping.check import fetch_describes
 from connector.mapping.loader import load_mapping_for_org
@@ -325,16 +325,17 @@ def provision(
     apply: bool = False,
     mapping: SalesforceMapping | None = None,
 ) -> ProvisionResult:
-    """Plan (and with `apply`, make) the org's changes; ConfigError when the mapping is invalid
-    or names something provision cannot create."""
+    """Plan (and with `apply`, make) the org's changes.
+
+    ConfigError when the mapping or rule files are invalid. When the plan has problems
+    (something provision cannot create), nothing is changed: `result.applied` stays False.
+    """
     mapping = mapping or load_mapping_for_org(settings)
     client.connect()
     plan, field_ids = make_plan(settings, client, mapping)
     result = ProvisionResult(plan)
-    if not apply or plan.empty:
-        return result
-    if plan.problems:
-        raise ConfigError(plan.problems)
+    if not apply or plan.empty or plan.problems:
+        return result  # with problems, nothing is changed until the mapping is fixed
     current = plan
     for _ in range(MAX_ROUNDS):
         apply_plan(settings, client, current, field_ids, result)

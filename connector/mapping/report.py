@@ -55,6 +55,9 @@ def print_result(console: Console, result: ProvisionResult) -> None:
         return
     if result.plan.problems:
         print_problems(console, result.plan.problems)
+        console.print("\nNothing was changed: fix these in the mapping first.")
+        print_plan(console, result.plan, title="Would also change")
+        return
     if not result.applied:
         print_plan(console, result.plan, title="Would change")
         if not result.plan.empty:

@@ -231,3 +231,30 @@ def test_cli_check_reports_bad_files_offline(tmp_path: Path) -> None:
     assert main(["check", "--offline", "-c", str(config)]) == 2
     config.write_text(f"mappings: {folder}\n")
     assert main(["check", "--offline", "-c", str(config)]) == 2
+
+
+def test_provision_changes_nothing_while_the_mapping_names_what_it_cannot_create(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "salesforce.yaml").write_text(
+        "Account:\n"
+        "  match: {salesforce_id: true}\n"
+        "  fields:\n"
+        '    Engagement_Score__c: {source: engagement_score, type: "Number(3,0)"}\n'
+        "    Health_Note__c: health_reason\n"
+    )
+    section = salesforce_section(sandbox)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"salesforce": section, "mappings": str(folder)}))
+    assert main(["provision", "--apply", "-c", str(config)]) == 2
+    settings, client = connect(sandbox, mappings=str(folder))
+    with client:
+        result = provision(settings, client, apply=True)
+        assert not result.applied
+        assert [p.where for p in result.plan.problems] == [
+            f"{folder / 'salesforce.yaml'}:5 (Account.fields.Health_Note__c)"
+        ]
+        names = {f["name"] for f in client.describe("Account")["fields"]}
+        assert "Engagement_Score__c" not in names
