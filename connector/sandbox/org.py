@@ -190,7 +190,7 @@ class Org:
         self._counter = rng.randrange(1_000, 50_000)
         self.org_id = self._new_id("00D")
         now = format_datetime(clock.now())
-        org_record = self._blank(self.schema.get("Organization"), now, self.org_id, None)  # type: ignore[arg-type]
+        org_record = self._blank(self._builtin("Organization"), now, self.org_id, None)
         org_record.update(
             {
                 "Name": "Sandbox Org",
@@ -252,12 +252,12 @@ class Org:
         """Store `new` for `record_id` (None removes it), keeping every index in step."""
         obj = self.schema.get(sobject)
         assert obj is not None
-        old_live = old is not None and not old.get("IsDeleted")
-        new_live = new is not None and not new.get("IsDeleted")
+        old_live = old if old is not None and not old.get("IsDeleted") else None
+        new_live = new if new is not None and not new.get("IsDeleted") else None
         for f, index in self._object_indexes(obj):
-            before = old.get(f.name) if old_live else None  # type: ignore[union-attr]
-            after = new.get(f.name) if new_live else None  # type: ignore[union-attr]
-            if before == after and old_live == new_live:
+            before = old_live.get(f.name) if old_live is not None else None
+            after = new_live.get(f.name) if new_live is not None else None
+            if before == after and (old_live is None) == (new_live is None):
                 continue
             if before is not None:
                 bucket = index.get(_key(f, before))
@@ -291,6 +291,12 @@ class Org:
         return obj.name
 
     # --- reading -----------------------------------------------------------------------------
+
+    def _builtin(self, sobject: str) -> ObjectDef:
+        obj = self.schema.get(sobject)
+        if obj is None:
+            raise KeyError(f"The sandbox schema has no {sobject} object.")
+        return obj
 
     def object(self, sobject: str) -> ObjectDef | None:
         """An object definition by name, case-insensitively."""
@@ -484,7 +490,7 @@ class Org:
                     "describeGlobal lists, or Activity for Task and Event fields.",
                 )
             for name in targets:
-                if self.schema.get(name).field(f.name) is not None:  # type: ignore[union-attr]
+                if self._builtin(name).field(f.name) is not None:
                     raise ApiError(
                         400,
                         "DUPLICATE_DEVELOPER_NAME",
@@ -575,7 +581,7 @@ class Org:
                 return str(existing["Id"])
             now = format_datetime(clock.now())
             user_id = self._new_id("005")
-            user = self._blank(self.schema.get("User"), now, user_id, user_id)  # type: ignore[arg-type]
+            user = self._blank(self._builtin("User"), now, user_id, user_id)
             user.update(
                 {
                     "Username": username,
@@ -598,7 +604,7 @@ class Org:
             admin_set = self._admin_permission_set(now, user_id, changed)
             assignment_id = self._new_id("0Pa")
             assignment = self._blank(
-                self.schema.get("PermissionSetAssignment"),  # type: ignore[arg-type]
+                self._builtin("PermissionSetAssignment"),
                 now,
                 assignment_id,
                 user_id,
@@ -614,7 +620,7 @@ class Org:
             if self._records[rid]["Name"] == "X00e_System_Administrator":
                 return rid
         ps_id = self._new_id("0PS")
-        ps = self._blank(self.schema.get("PermissionSet"), now, ps_id, user_id)  # type: ignore[arg-type]
+        ps = self._blank(self._builtin("PermissionSet"), now, ps_id, user_id)
         ps.update(
             {
                 "Name": "X00e_System_Administrator",
