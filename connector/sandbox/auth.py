@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import jwt
@@ -255,8 +256,7 @@ class Auth:
             raise OAuthFailure("invalid_client_id", "client identifier invalid")
         audiences = claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
-        allowed = {*JWT_AUDIENCES, self.instance_url.rstrip("/")}
-        if not any(isinstance(a, str) and a.rstrip("/") in allowed for a in audiences):
+        if not any(isinstance(a, str) and self._is_our_audience(a) for a in audiences):
             raise OAuthFailure("invalid_grant", "audience is invalid")
         try:
             expires = float(claims.get("exp"))  # simple-salesforce sends a numeric string
@@ -268,6 +268,14 @@ class Auth:
         if user is None or not user["IsActive"]:
             raise OAuthFailure("invalid_grant", "user hasn't approved this consumer")
         return str(user["Id"])
+
+    def _is_our_audience(self, audience: str) -> bool:
+        """Salesforce's login hosts, or this sandbox by any loopback name on its port."""
+        if audience.rstrip("/") in JWT_AUDIENCES:
+            return True
+        ours, theirs = urlsplit(self.instance_url), urlsplit(audience)
+        loopback = {"127.0.0.1", "localhost", "::1", ours.hostname}
+        return theirs.scheme == "https" and theirs.port == ours.port and theirs.hostname in loopback
 
     def _token_body(self, session: Session) -> dict[str, Any]:
         issued_at = str(int(session.issued_at.timestamp() * 1000))

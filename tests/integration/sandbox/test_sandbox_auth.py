@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ssl
 import time
 
 import httpx
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.sandbox
 
 
 def _post_token(sb: RunningSandbox, data: dict[str, str], **kw: object) -> httpx.Response:
-    return httpx.post(sb.token_url, data=data, verify=str(sb.ca_file), timeout=10, **kw)  # type: ignore[arg-type]
+    verify = ssl.create_default_context(cafile=str(sb.ca_file))
+    return httpx.post(sb.token_url, data=data, verify=verify, timeout=10, **kw)  # type: ignore[arg-type]
 
 
 def _can_query(sf: Salesforce) -> None:
@@ -260,3 +262,21 @@ def test_session_expiring_every_n_calls_relogs_in_transparently(sandbox: Running
     assert sf.session_id != first_session
     assert sandbox.org.count("Account") == 5
     assert sandbox.counters()["calls"]["auth"] >= 3
+
+
+def test_jwt_audience_may_name_the_sandbox_itself(sandbox: RunningSandbox) -> None:
+    for audience in (sandbox.instance_url, f"https://localhost:{sandbox.port}/"):
+        response = _post_token(
+            sandbox,
+            {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": _assertion(sandbox, aud=audience),
+            },
+        )
+        assert response.status_code == 200, response.text
+    elsewhere = _assertion(sandbox, aud="https://localhost:1/")
+    refused = _post_token(
+        sandbox,
+        {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": elsewhere},
+    )
+    assert refused.json()["error_description"] == "audience is invalid"
