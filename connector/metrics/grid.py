@@ -35,6 +35,17 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniques
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct integers, sorted (a plain sort: faster than np.unique's hashing here)."""
+    if values.size == 0:
+        return values
+    s = np.sort(values)
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def positions(ids: np.ndarray, known: list[str]) -> np.ndarray:
     """Position of each id in `known` (−1 when unknown), for row → entity mapping."""
     lookup = {k: i for i, k in enumerate(known)}
@@ -128,7 +139,7 @@ class UsageGrid:
             active = self.row_events > 0
             per = self.users_per_entity
             # pair = entity·users_per_entity + user, so one sorted key carries all three
-            key = np.unique(self.row_pair[active] * (d + 1) + self.row_col[active])
+            key = sorted_unique(self.row_pair[active] * (d + 1) + self.row_col[active])
             pair = key // (d + 1)
             self._pairs = (pair, key - pair * (d + 1), pair // per)
         return self._pairs
@@ -285,7 +296,7 @@ def nth_active_day(
     ent, d = entity[inside], day[inside]
     if ent.size == 0:
         return out
-    key = np.unique(ent.astype(np.int64) * (1 << 32) + (d.astype(np.int64) + (1 << 31)))
+    key = sorted_unique(ent.astype(np.int64) * (1 << 32) + (d.astype(np.int64) + (1 << 31)))
     ent_u = key >> 32
     day_u = (key & ((1 << 32) - 1)) - (1 << 31)
     first = np.ones(key.size, dtype=bool)

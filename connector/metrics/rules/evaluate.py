@@ -116,8 +116,10 @@ def truth(v: Vec) -> np.ndarray:
 
 
 def _bool(result: np.ndarray, null: np.ndarray) -> Vec:
-    out = result.astype(np.float64)
-    return Vec("bool", np.where(null, NAN, out))
+    out = np.asarray(result, dtype=np.float64)
+    if np.any(null):
+        out = np.where(null, NAN, out)
+    return Vec("bool", out)
 
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
