@@ -30,7 +30,7 @@ from connector.mapping.schema import (
     TaskRule,
     Transform,
 )
-from connector.mapping.sources import source_info, source_names
+from connector.mapping.sources import SourceInfo, source_info, source_names
 from connector.mapping.templates import TemplateProblem, placeholders
 from connector.metrics.rules.compile import compile_expression
 from connector.metrics.rules.loader import load_rules
@@ -217,32 +217,11 @@ def _int_key(
     return raw
 
 
-def _parse_field(
-    c: _Collector, sobject: str, name: str, raw: Any, loc: Location
-) -> FieldMapping | None:
-    if isinstance(raw, str):
-        raw = {"source": raw}
-    if not isinstance(raw, dict):
-        c.add(
-            loc,
-            f"{name} must name a source, or be a mapping with source: and options.",
-            f"write {name}: engagement_score, or {name}: {{source: …, transform: …}}.",
-        )
-        return None
-    c.unknown_keys(raw, FIELD_KEYS, loc)
-    ok = _field_name_ok(c, name, loc, f"a field of {sobject}")
-    source = raw.get("source")
-    info = source_info(source) if isinstance(source, str) else None
-    if info is None:
-        ok = False
-        c.add(
-            (*loc, "source") if "source" in raw else loc,
-            f"unknown source {source!r} for {sobject}.{name}."
-            if source is not None
-            else f"{sobject}.{name} has no source.",
-            f"{suggest(str(source), source_names())}Use a metric (e.g. engagement_score), an "
-            "account field (e.g. plan), an output (tags, health_reason) or attributes.<column>.",
-        )
+def _transforms(
+    c: _Collector, raw: Mapping[str, Any], loc: Location, source: str, info: SourceInfo | None
+) -> tuple[list[Transform], str, bool]:
+    """The field's transforms, the kind of value they produce, and whether all were valid."""
+    ok = True
     names = _transform_names(c, raw["transform"], (*loc, "transform")) if "transform" in raw else []
     if "picklist" in raw and "picklist" not in names:
         names.append("picklist")
@@ -278,7 +257,7 @@ def _parse_field(
                 )
                 continue
             labels = info.labels if info else ()
-            mapped = _picklist_map(c, raw["picklist"], (*loc, "picklist"), str(source), labels)
+            mapped = _picklist_map(c, raw["picklist"], (*loc, "picklist"), source, labels)
             if mapped is None:
                 ok = False
             else:
@@ -293,27 +272,66 @@ def _parse_field(
                 f"{key} applies only with transform: {needs}.",
                 f"add transform: {needs}, or remove {key}.",
             )
-    ftype: FieldType | None = None
-    if "type" in raw:
-        try:
-            ftype = parse_type(raw["type"])
-        except ValueError as exc:
-            ok = False
-            c.add(
-                (*loc, "type"),
-                f"{exc}.",
-                "use Number(p,s), Percent, Currency, Text(n), TextArea, LongTextArea(n), "
-                "Checkbox, Date, DateTime, Picklist, MultiselectPicklist, Email, Url or Phone.",
-            )
-        else:
-            accepts = _TYPE_ACCEPTS.get(ftype.name)
-            if accepts is not None and kind not in accepts:
-                ok = False
-                c.add(
-                    (*loc, "type"),
-                    f"a {ftype} field cannot hold {source} as mapped (a {kind} value).",
-                    "declare a type that holds it, or add a transform (e.g. join, picklist).",
-                )
+    return transforms, kind, ok
+
+
+def _declared_type(
+    c: _Collector, raw: Mapping[str, Any], loc: Location, kind: str, source: str
+) -> tuple[FieldType | None, bool]:
+    """The declared `type:` (None when absent), and whether it is valid for the value."""
+    if "type" not in raw:
+        return None, True
+    try:
+        ftype = parse_type(raw["type"])
+    except ValueError as exc:
+        c.add(
+            (*loc, "type"),
+            f"{exc}.",
+            "use Number(p,s), Percent, Currency, Text(n), TextArea, LongTextArea(n), "
+            "Checkbox, Date, DateTime, Picklist, MultiselectPicklist, Email, Url or Phone.",
+        )
+        return None, False
+    accepts = _TYPE_ACCEPTS.get(ftype.name)
+    if accepts is not None and kind not in accepts:
+        c.add(
+            (*loc, "type"),
+            f"a {ftype} field cannot hold {source} as mapped (a {kind} value).",
+            "declare a type that holds it, or add a transform (e.g. join, picklist).",
+        )
+        return ftype, False
+    return ftype, True
+
+
+def _parse_field(
+    c: _Collector, sobject: str, name: str, raw: Any, loc: Location
+) -> FieldMapping | None:
+    """One `fields:` entry (a source name, or a mapping of options); None when invalid."""
+    if isinstance(raw, str):
+        raw = {"source": raw}
+    if not isinstance(raw, dict):
+        c.add(
+            loc,
+            f"{name} must name a source, or be a mapping with source: and options.",
+            f"write {name}: engagement_score, or {name}: {{source: …, transform: …}}.",
+        )
+        return None
+    c.unknown_keys(raw, FIELD_KEYS, loc)
+    ok = _field_name_ok(c, name, loc, f"a field of {sobject}")
+    source = raw.get("source")
+    info = source_info(source) if isinstance(source, str) else None
+    if info is None:
+        ok = False
+        c.add(
+            (*loc, "source") if "source" in raw else loc,
+            f"unknown source {source!r} for {sobject}.{name}."
+            if source is not None
+            else f"{sobject}.{name} has no source.",
+            f"{suggest(str(source), source_names())}Use a metric (e.g. engagement_score), an "
+            "account field (e.g. plan), an output (tags, health_reason) or attributes.<column>.",
+        )
+    transforms, kind, transforms_ok = _transforms(c, raw, loc, str(source), info)
+    ftype, type_ok = _declared_type(c, raw, loc, kind, str(source))
+    ok = ok and transforms_ok and type_ok
     values = _declared_values(c, raw, loc, ftype, transforms)
     restricted = raw.get("restricted", True)
     if not isinstance(restricted, bool):
