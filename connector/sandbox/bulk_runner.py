@@ -43,6 +43,7 @@ RESULT_PREFIX: dict[ResultKind, tuple[str, ...]] = {
 }
 _STOP = ""
 CACHED_QUERY_JOBS = 4
+WORKER_IDLE_SECONDS = 5.0
 
 
 def invalid_job(message: str, status: int = 400) -> ApiError:
@@ -73,8 +74,16 @@ def _ci(body: Mapping[str, Any], key: str) -> Any:
 class BulkService:
     """Every Bulk API 2.0 job of one org: their state, data, results and the worker."""
 
-    def __init__(self, org: Org, faults: Faults | None, store: JobStore) -> None:
+    def __init__(
+        self,
+        org: Org,
+        faults: Faults | None,
+        store: JobStore,
+        *,
+        idle_seconds: float = WORKER_IDLE_SECONDS,
+    ) -> None:
         self.org = org
+        self._idle_seconds = idle_seconds
         self.faults = faults
         self.store = store
         self._lock = threading.RLock()
@@ -329,6 +338,12 @@ class BulkService:
 
     # --- the worker --------------------------------------------------------------------------
 
+    @property
+    def worker_running(self) -> bool:
+        """Whether a worker thread is alive (it ends after `idle_seconds` without work)."""
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
     def _submit(self, job_id: str) -> None:
         self._queue.put(job_id)
         with self._lock:
@@ -340,16 +355,27 @@ class BulkService:
                 self._thread.start()
 
     def _work(self) -> None:
+        """Run queued jobs in order; the thread ends when idle and `_submit` starts another."""
         while not self._stopping.is_set():
-            job_id = self._queue.get()
+            try:
+                job_id = self._queue.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             if job_id == _STOP:
                 return
             try:
                 self._process(job_id)
             except Exception:
                 log.exception("sandbox_bulk_worker_failed", job_id=job_id)
-                self._finish_failed(job_id, "InternalServerError : The sandbox failed to run "
-                                    "this job; see the sandbox log and resubmit it.")  # fmt: skip
+                self._finish_failed(
+                    job_id,
+                    "InternalServerError : The sandbox failed to run this job; see the sandbox "
+                    "log and resubmit it.",
+                )
 
     def _finish_failed(self, job_id: str, message: str) -> None:
         with self._lock:
