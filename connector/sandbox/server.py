@@ -131,6 +131,7 @@ def serve(
     Sessions idle out after `session_seconds` (default SANDBOX_SESSION_TIMEOUT, else 2 h).
     """
     data = Path(data)
+    settings = parse_assignments(faults)  # bad switches fail before any file is written
     listen_name = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     tls = ensure_tls(
         data.parent, hosts=tuple(dict.fromkeys([listen_name, "127.0.0.1", "localhost"]))
@@ -141,7 +142,7 @@ def serve(
         data,
         seed=seed,
         fls=fls,
-        faults=faults,
+        faults=settings,
         instance_url=f"https://{url_host(host)}:{actual_port}",
         session_seconds=session_seconds,
     )
