@@ -111,6 +111,23 @@ def test_read_and_edit_grant_makes_the_field_writable(
     ]
 
 
+def test_deleting_the_assignment_hides_the_field_again(
+    fls_sandbox: RunningSandbox, fls_sf: Salesforce
+) -> None:
+    sf = fls_sf
+    permission_set = _grant(sf, edit=True)
+    assignment = sf.PermissionSetAssignment.create(
+        {"AssigneeId": fls_sandbox.user_id, "PermissionSetId": permission_set}
+    )
+    assert _visible(sf)
+
+    sf.PermissionSetAssignment.delete(assignment["id"])
+
+    assert not _visible(sf)
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.query(f"SELECT {FIELD} FROM Account")
+
+
 def test_standard_fields_need_no_grant(fls_sf: Salesforce) -> None:
     account = fls_sf.Account.create({"Name": "Plain", "Website": "plain.example"})
     assert fls_sf.Account.get(account["id"])["Website"] == "plain.example"
