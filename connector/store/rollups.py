@@ -65,24 +65,31 @@ def delete_all(conn: sa.Connection) -> None:
     conn.execute(sa.delete(EVENTS))
 
 
-def insert_usage(conn: sa.Connection, rows: Iterable[UsageRow]) -> int:
-    """Insert usage rollup rows (their days must have been deleted first); returns the count."""
+def _insert_tuples(
+    conn: sa.Connection, table: sa.Table, fields: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    """Bulk insert plain tuples through the driver: rollups are the store's largest writes,
+    and their values (text, int, float, date) need no conversion by SQLAlchemy."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(fields)}) "
+        f"VALUES ({', '.join([marker] * len(fields))})"
+    )
     count = 0
-    stmt = sa.insert(USAGE)
     for chunk in batched(rows):
-        conn.execute(stmt, [r._asdict() for r in chunk])
+        conn.exec_driver_sql(sql, chunk)
         count += len(chunk)
     return count
+
+
+def insert_usage(conn: sa.Connection, rows: Iterable[UsageRow]) -> int:
+    """Insert usage rollup rows (their days must have been deleted first); returns the count."""
+    return _insert_tuples(conn, USAGE, UsageRow._fields, rows)
 
 
 def insert_events(conn: sa.Connection, rows: Iterable[EventRow]) -> int:
     """Insert event-name rollup rows (their days deleted first); returns the count."""
-    count = 0
-    stmt = sa.insert(EVENTS)
-    for chunk in batched(rows):
-        conn.execute(stmt, [r._asdict() for r in chunk])
-        count += len(chunk)
-    return count
+    return _insert_tuples(conn, EVENTS, EventRow._fields, rows)
 
 
 def _window(table: sa.Table, since_day: date, until_day: date) -> sa.ColumnElement[bool]:
