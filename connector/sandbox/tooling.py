@@ -26,6 +26,7 @@ from connector.logs import get_logger
 from connector.sandbox.apierror import ApiError, not_found
 from connector.sandbox.org import CustomField, Org
 from connector.sandbox.routing import Context, Router, ci_get, empty_response, json_response
+from connector.sandbox.soql import SoqlError, execute
 from connector.sandbox.soql_model import FieldInfo
 from connector.sandbox.state import SandboxState
 from connector.sandbox.tooling_fields import field_from_metadata, metadata_of, tooling_type
@@ -240,8 +241,6 @@ def _patch(ctx: Context) -> Response:
 
 
 def _query(ctx: Context) -> Response:
-    from connector.sandbox.soql import SoqlError, execute
-
     soql = ctx.query.get("q")
     if not soql or not soql.strip():
         raise ApiError(
