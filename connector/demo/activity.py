@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from connector.demo import names
-from connector.demo.population import DAY, HOUR, WEEKEND_FACTOR, Population
+from connector.demo.population import Population
+from connector.demo.window import DAY, HOUR
 
 _KINDS = names.ALL_EVENTS
 _EVENT_NAMES = np.array([k.name for k in _KINDS], dtype=object)
@@ -31,6 +32,7 @@ _SESSION_CUM = np.cumsum([k.weight for k in names.SESSION_EVENTS])
 _SESSION_CUM /= _SESSION_CUM[-1]
 _INTEGRATIONS = names.MODULES.index("integrations")
 _MAX_PRESENCE = 0.97
+WEEKEND_FACTOR = 0.18  # weekend activity relative to a weekday
 NOISE_SIGMA = 0.25  # day-to-day swing of an account's activity (log-normal)
 
 

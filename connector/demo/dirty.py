@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from connector.demo.activity import EventChunk
-from connector.demo.population import DAY
+from connector.demo.window import DAY
 
 DIRTY_KINDS: tuple[str, ...] = (
     "no_user",

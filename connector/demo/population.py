@@ -8,79 +8,17 @@ random stream, so an account looks the same whatever else is generated around it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from connector.demo import names
+from connector.demo.lifecycle import ESTABLISHED, Lifecycle, assign_profiles, lifecycle
+from connector.demo.window import DAY, HOUR, Window
 
-DAY = 86_400
-HOUR = 3_600
-
-# Share of accounts per status, then of each status per usage profile. Shares are allocated
-# exactly (largest remainder), so even a small demo has every kind of account.
-STATUS_SHARES: dict[str, float] = {"paying": 0.58, "trial": 0.14, "free": 0.16, "cancelled": 0.12}
-PROFILE_SHARES: dict[str, dict[str, float]] = {
-    "paying": {
-        "healthy": 0.36,
-        "at_capacity": 0.08,
-        "onboarding": 0.12,
-        "middling": 0.19,
-        "declining": 0.09,
-        "dormant": 0.11,
-        "returning": 0.05,
-    },
-    "trial": {"engaged_trial": 0.42, "lukewarm_trial": 0.34, "untouched_trial": 0.24},
-    "free": {"lapsed_trial": 0.35, "casual_free": 0.4, "inactive_free": 0.25},
-    "cancelled": {"recently_cancelled": 0.5, "long_cancelled": 0.5},
-}
-ESTABLISHED = frozenset({"healthy", "at_capacity", "middling", "declining", "dormant", "returning"})
 SALESFORCE_ID_SHARE = 0.88  # paying and cancelled accounts already linked to a Salesforce Account
-WEEKEND_FACTOR = 0.18
 ADOPTION_CHANCE = {"reports": 0.85, "integrations": 0.55, "api": 0.4}
-
-
-@dataclass(frozen=True)
-class Window:
-    """The generated period: whole UTC days, the last one ending at `as_of` (epoch seconds)."""
-
-    start: int
-    as_of: int
-    days: int
-
-    @classmethod
-    def ending(cls, as_of: datetime, days: int) -> Window:
-        as_of = as_of.astimezone(UTC)
-        first = datetime.combine(as_of.date() - timedelta(days=days - 1), datetime.min.time(), UTC)
-        return cls(start=int(first.timestamp()), as_of=int(as_of.timestamp()), days=days)
-
-    @property
-    def span(self) -> float:
-        """Days from the window's start to `as_of`."""
-        return (self.as_of - self.start) / DAY
-
-    @property
-    def first_date(self) -> date:
-        return datetime.fromtimestamp(self.start, UTC).date()
-
-    def weekend(self) -> np.ndarray:
-        """True for each window day that falls on a Saturday or Sunday."""
-        first = self.first_date
-        return np.array([(first + timedelta(days=d)).weekday() >= 5 for d in range(self.days)])
-
-    def zone_offsets(self) -> np.ndarray:
-        """Seconds east of UTC at local noon, per zone in `names.ZONES` and window day."""
-        first = self.first_date
-        out = np.zeros((len(names.ZONES), self.days), dtype=np.int64)
-        for z, zone in enumerate(names.ZONES):
-            tz = ZoneInfo(zone)
-            for d in range(self.days):
-                noon = datetime.combine(first + timedelta(days=d), datetime.min.time(), tz)
-                offset = (noon + timedelta(hours=12)).utcoffset()
-                out[z, d] = int(offset.total_seconds()) if offset is not None else 0
-        return out
 
 
 @dataclass(frozen=True)
@@ -176,39 +114,8 @@ class Population:
         return np.array([a.zone for a in self.accounts], dtype=np.int64)
 
 
-@dataclass
-class _Lifecycle:
-    created: float
-    curve: np.ndarray
-    trial: tuple[float, float] | None = None
-    paid: float | None = None
-    cancelled: float | None = None
-
-
 def _dt(ts: int | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
-def allocate(total: int, shares: dict[str, float]) -> dict[str, int]:
-    """Split `total` by `shares` exactly (largest remainder; ties by order)."""
-    weight = sum(shares.values())
-    raw = {k: total * v / weight for k, v in shares.items()}
-    counts = {k: int(r) for k, r in raw.items()}
-    left = total - sum(counts.values())
-    by_remainder = sorted(shares, key=lambda k: (-(raw[k] - counts[k]), list(shares).index(k)))
-    for k in by_remainder[:left]:
-        counts[k] += 1
-    return counts
-
-
-def _profiles(total: int, rng: np.random.Generator) -> list[tuple[str, str]]:
-    """(status, profile) for each account, in a seeded random order."""
-    out: list[tuple[str, str]] = []
-    for status, n in allocate(total, STATUS_SHARES).items():
-        for profile, m in allocate(n, PROFILE_SHARES[status]).items():
-            out += [(status, profile)] * m
-    order = rng.permutation(len(out))
-    return [out[i] for i in order]
 
 
 def _company_names(total: int, rng: np.random.Generator) -> list[tuple[str, str]]:
@@ -249,71 +156,11 @@ def salesforce_account_id(n: int) -> str:
     return id15 + suffix
 
 
-def _u(rng: np.random.Generator, low: float, high: float) -> float:
-    return float(rng.uniform(low, high))
-
-
-def _lifecycle(profile: str, rng: np.random.Generator, t: np.ndarray, span: float) -> _Lifecycle:
-    """When the account signed up, trialled, paid or cancelled, and its activity per day."""
-    ones = np.ones_like(t)
-    if profile in ESTABLISHED:
-        created = -_u(rng, 60, 1000)
-        trial = (created, created + 14) if rng.random() < 0.55 else None
-        paid = created + (_u(rng, 5, 14) if trial else _u(rng, 0, 10))
-        if profile == "healthy":
-            curve = ones
-        elif profile == "at_capacity":
-            curve = 1.1 * ones
-        elif profile == "middling":
-            curve = 0.45 * ones
-        elif profile == "declining":
-            # Flat, then sliding to a sixth over the last five weeks: a clear downward trend.
-            curve = 0.9 * np.clip(1 - (t - (span - 35)) / 35 * 0.85, 0.15, 1)
-        elif profile == "dormant":
-            curve = np.where(t < span - _u(rng, 15, 60), 0.5, 0.0)
-        else:  # returning: away for 31-45 days, back in the last week or so
-            back = span - _u(rng, 2, 8)
-            away = back - _u(rng, 31, 45)
-            curve = np.where(t < away, 0.8, np.where(t < back, 0.0, 1.0))
-        return _Lifecycle(created, curve, trial, paid)
-    if profile == "onboarding":
-        created = span - _u(rng, 15, 80)
-        trial = (created, created + 14) if rng.random() < 0.5 else None
-        paid = created + (_u(rng, 5, 14) if trial else _u(rng, 0, 3))
-        ramp = 0.5 + 0.5 * np.clip((t - created) / 21, 0, 1)
-        return _Lifecycle(created, ramp, trial, paid)
-    if profile.endswith("_trial") and profile != "lapsed_trial":
-        length = 30.0 if rng.random() < 0.3 else 14.0
-        earliest = 3.5 if profile == "engaged_trial" else 0.3
-        started = span - _u(rng, earliest, length - 0.3)
-        level = {"engaged_trial": 1.2, "lukewarm_trial": 0.22, "untouched_trial": 0.0}[profile]
-        return _Lifecycle(started, level * ones, (started, started + length))
-    if profile == "lapsed_trial":
-        started = span - _u(rng, 16, 90)
-        ends = started + 14
-        return _Lifecycle(started, np.where(t < ends, 0.4, 0.02), (started, ends))
-    if profile == "casual_free":
-        return _Lifecycle(span - _u(rng, 20, 700), 0.12 * ones)
-    if profile == "inactive_free":
-        return _Lifecycle(span - _u(rng, 1, 400), 0.0 * ones)
-    if profile == "recently_cancelled":
-        created = -_u(rng, 200, 1000)
-        cancelled = span - _u(rng, 3, 60)
-        fading = np.clip(0.1 + 0.5 * (cancelled - t) / 21, 0.1, 0.6)
-        return _Lifecycle(
-            created, np.where(t < cancelled, fading, 0.0), None, created + 7, cancelled
-        )
-    # long_cancelled: gone before the window opened
-    cancelled = -_u(rng, 1, 300)
-    created = cancelled - _u(rng, 120, 700)
-    return _Lifecycle(created, 0.0 * ones, None, created + 7, cancelled)
-
-
 def _seat_count(profile: str, licenses: int | None, rng: np.random.Generator) -> int:
     if profile == "at_capacity" and licenses:
         return licenses + int(rng.integers(0, 3))
     if licenses:
-        share = _u(rng, 0.3, 0.7) if profile == "onboarding" else _u(rng, 0.45, 0.95)
+        share = rng.uniform(0.3, 0.7) if profile == "onboarding" else rng.uniform(0.45, 0.95)
         return max(1, round(licenses * share))
     return {
         "engaged_trial": int(rng.integers(2, 7)),
@@ -352,7 +199,7 @@ class _AccountUsers:
 def _join_times(
     rng: np.random.Generator,
     count: int,
-    life: _Lifecycle,
+    life: Lifecycle,
     window: Window,
     weekend: np.ndarray,
     offsets: np.ndarray,
@@ -380,7 +227,7 @@ def _join_times(
 def _users_for(
     rng: np.random.Generator,
     profile: str,
-    life: _Lifecycle,
+    life: Lifecycle,
     seats: int,
     domain: str,
     window: Window,
@@ -393,7 +240,7 @@ def _users_for(
     if life.created >= -1:  # new: the colleagues all arrive during the window
         joining = seats - 1
     elif profile in ESTABLISHED and profile != "dormant":
-        joining = round((seats - 1) * _u(rng, 0.0, 0.25))
+        joining = round((seats - 1) * float(rng.uniform(0.0, 0.25)))
     else:
         joining = 0
     joined = _join_times(rng, joining, life, window, weekend, offsets)
@@ -426,7 +273,7 @@ def _users_for(
     )
 
 
-def _adoption(rng: np.random.Generator, life: _Lifecycle) -> list[float]:
+def _adoption(rng: np.random.Generator, life: Lifecycle) -> list[float]:
     """The window day each key module is first used (-inf: before the window; inf: never)."""
     out = []
     for module in names.KEY_MODULES:
@@ -441,7 +288,7 @@ def _adoption(rng: np.random.Generator, life: _Lifecycle) -> list[float]:
 def build_population(accounts: int, seed: int, window: Window) -> Population:
     """Every account, user and invitation of the demo, deterministic given seed and window."""
     rng = np.random.default_rng([seed, 0])
-    profiles = _profiles(accounts, rng)
+    profiles = assign_profiles(accounts, rng)
     companies = _company_names(accounts, rng)
     weekend = window.weekend()
     offsets = window.zone_offsets()
@@ -462,7 +309,7 @@ def build_population(accounts: int, seed: int, window: Window) -> Population:
         zip(profiles, companies, strict=True)
     ):
         arng = np.random.default_rng([seed, 1, i])
-        life = _lifecycle(profile, arng, t, window.span)
+        life = lifecycle(profile, arng, t, window.span)
         curve = np.where(t + 0.5 > life.created, life.curve, 0.0)
         region = names.REGIONS[int(arng.choice(len(names.REGIONS), p=region_weights))]
         zone_name = region.zones[int(arng.integers(0, len(region.zones)))]

@@ -24,8 +24,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from connector import clock
 from connector.demo.activity import EventChunk, generate_days, scale_for_target
 from connector.demo.dirty import DIRTY_KINDS, dirty_per_kind, dirty_rows
-from connector.demo.population import Population, Window, build_population
+from connector.demo.population import Population, build_population
 from connector.demo.schema import DemoTables, create_indexes, demo_tables, recreate
+from connector.demo.window import Window
 from connector.demo.writers import event_sink
 from connector.errors import FatalError, InputError
 from connector.logs import get_logger

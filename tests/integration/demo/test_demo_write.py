@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import URL
 
 from connector.cli import main
@@ -44,6 +45,13 @@ CONTRACT = {
         "duration_seconds",
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> Iterator[None]:
+    """The CLI points logging at this test's captured stderr; later tests must not write there."""
+    yield
+    structlog.reset_defaults()
 
 
 def _sqlite(tmp_path: Path) -> Iterator[str]:

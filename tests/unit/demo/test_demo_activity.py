@@ -12,7 +12,8 @@ import pytest
 from connector.demo import DemoSpec, build
 from connector.demo.activity import EventChunk, Scale, generate_days, scale_for_target
 from connector.demo.names import ZONES
-from connector.demo.population import DAY, Population
+from connector.demo.population import Population
+from connector.demo.window import DAY
 
 AS_OF = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday afternoon
 SPEC = DemoSpec(accounts=200, days=90, seed=11, as_of=AS_OF)

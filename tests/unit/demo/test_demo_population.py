@@ -10,7 +10,8 @@ import pytest
 
 from connector import clock
 from connector.demo import DemoSpec, build, resolve_as_of
-from connector.demo.population import Population, allocate, salesforce_account_id
+from connector.demo.lifecycle import allocate
+from connector.demo.population import Population, salesforce_account_id
 from connector.errors import InputError
 
 AS_OF = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
