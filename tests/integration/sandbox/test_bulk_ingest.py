@@ -149,9 +149,10 @@ def test_upsert_on_a_field_that_is_not_an_id_is_rejected_at_create(sf: Salesforc
     )
 
 
-def test_job_info_advances_and_carries_every_key(sf: Salesforce) -> None:
+def test_job_info_advances_and_carries_every_key(sandbox: RunningSandbox, sf: Salesforce) -> None:
     created = create_job(sf, {"object": "Account", "operation": "insert"})
     assert created.status_code == 200
+    assert created.headers["Sforce-Limit-Info"].startswith("api-usage=")
     info = created.json()
     assert info["state"] == "Open"
     assert set(info) >= JOB_INFO_KEYS
@@ -179,6 +180,7 @@ def test_job_info_advances_and_carries_every_key(sf: Salesforce) -> None:
     assert deleted.content == b""
     missing = sf.session.get(job_url, headers=headers(sf), timeout=30)
     assert missing.status_code == 404
+    assert sandbox.counters()["calls"]["bulk"] >= 7  # every Bulk call counts against the limit
 
 
 def test_second_upload_makes_close_fail(sf: Salesforce) -> None:
