@@ -9,5 +9,6 @@
 - `results`: scoring output in bulk (`write_metrics`, `write_history`, `write_user_metrics`,
   `add_milestones`, `set_tags`) and its readers;
 - `bookkeeping`: runs, watermarks and the quarantine; `pushlog`: the outbox and push state;
+  `lease`: which daemon may work;
 - `status.store_status(engine)`: the store at a glance, as plain data.
 """
