@@ -7,7 +7,7 @@ random stream, so an account looks the same whatever else is generated around it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -285,6 +285,92 @@ def _adoption(rng: np.random.Generator, life: Lifecycle) -> list[float]:
     return out
 
 
+_REGION_WEIGHTS = np.array([r.weight for r in names.REGIONS])
+_PLAN_WEIGHTS = np.array([p.weight for p in names.PLANS])
+
+
+def _account(
+    i: int, status: str, profile: str, company: tuple[str, str], life: Lifecycle, window: Window,
+    rng: np.random.Generator,
+) -> Account:  # fmt: skip
+    """The account row: plan and seats, CSM and Salesforce link for customers, attributes."""
+    region = names.REGIONS[int(rng.choice(len(names.REGIONS), p=_REGION_WEIGHTS))]
+    zone = names.ZONES.index(region.zones[int(rng.integers(0, len(region.zones)))])
+    licenses: int | None = None
+    csm: str | None = None
+    sf_id: str | None = None
+    if status in ("paying", "cancelled"):
+        plan = names.PLANS[int(rng.choice(len(names.PLANS), p=_PLAN_WEIGHTS))]
+        plan_name, licenses = plan.name, int(rng.choice(plan.licenses))
+        size = str(rng.choice(plan.company_sizes))
+        csm = names.CSM_EMAILS[int(rng.integers(0, len(names.CSM_EMAILS)))]
+        if rng.random() < SALESFORCE_ID_SHARE:
+            sf_id = salesforce_account_id(i + 1)
+    else:  # free and trial sign-ups are Leads in Salesforce, not Accounts
+        plan_name = "free" if status == "free" else str(rng.choice(["growth", "enterprise"]))
+        size = names.COMPANY_SIZES[int(rng.integers(0, 4))]
+
+    def ts(offset: float | None) -> int | None:
+        return None if offset is None else int(window.start + offset * DAY)
+
+    return Account(
+        account_id=f"acc_{i + 1:05d}",
+        name=company[0],
+        domain=company[1],
+        status=status,
+        plan=plan_name,
+        licenses=licenses,
+        created_at=int(window.start + life.created * DAY),
+        trial_started_at=ts(life.trial[0]) if life.trial else None,
+        trial_ends_at=ts(life.trial[1]) if life.trial else None,
+        paid_at=ts(life.paid),
+        cancelled_at=ts(life.cancelled),
+        csm_email=csm,
+        company_size=size,
+        salesforce_id=sf_id,
+        industry=names.INDUSTRIES[int(rng.integers(0, len(names.INDUSTRIES)))],
+        region=region.name,
+        zone=zone,
+        profile=profile,
+    )
+
+
+@dataclass
+class _UserColumns:
+    """Users and invitations gathered account by account, then turned into columns."""
+
+    account: list[int] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)
+    propensity: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    email: list[str] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+    invite_user: list[int] = field(default_factory=list)
+    invite_at: list[int] = field(default_factory=list)
+
+    def add(self, account: int, people: _AccountUsers) -> None:
+        base = len(self.account)
+        self.account += [account] * len(people.created)
+        self.created += people.created
+        self.propensity += people.propensity
+        self.rate += people.rate
+        self.email += people.emails
+        self.name += people.names
+        self.invite_user += [base + k for k, _ in people.invites]
+        self.invite_at += [at for _, at in people.invites]
+
+    def users(self) -> Users:
+        return Users(
+            user_id=[f"usr_{j + 1:06d}" for j in range(len(self.account))],
+            account=np.array(self.account, dtype=np.int64),
+            email=self.email,
+            name=self.name,
+            created=np.array(self.created, dtype=np.int64),
+            propensity=np.array(self.propensity),
+            rate=np.array(self.rate),
+        )
+
+
 def build_population(accounts: int, seed: int, window: Window) -> Population:
     """Every account, user and invitation of the demo, deterministic given seed and window."""
     rng = np.random.default_rng([seed, 0])
@@ -293,94 +379,29 @@ def build_population(accounts: int, seed: int, window: Window) -> Population:
     weekend = window.weekend()
     offsets = window.zone_offsets()
     t = np.arange(window.days) + 0.5
-    account_rows: list[Account] = []
+    rows: list[Account] = []
     curves, adoption = [], []
-    u_account: list[int] = []
-    u_created: list[int] = []
-    u_prop: list[float] = []
-    u_rate: list[float] = []
-    u_email: list[str] = []
-    u_name: list[str] = []
-    inv_user: list[int] = []
-    inv_at: list[int] = []
-    region_weights = np.array([r.weight for r in names.REGIONS])
-    plan_weights = np.array([p.weight for p in names.PLANS])
-    for i, ((status, profile), (company, domain)) in enumerate(
-        zip(profiles, companies, strict=True)
-    ):
+    people = _UserColumns()
+    for i, ((status, profile), company) in enumerate(zip(profiles, companies, strict=True)):
         arng = np.random.default_rng([seed, 1, i])
         life = lifecycle(profile, arng, t, window.span)
-        curve = np.where(t + 0.5 > life.created, life.curve, 0.0)
-        region = names.REGIONS[int(arng.choice(len(names.REGIONS), p=region_weights))]
-        zone_name = region.zones[int(arng.integers(0, len(region.zones)))]
-        zone = names.ZONES.index(zone_name)
-        if status in ("paying", "cancelled"):
-            plan = names.PLANS[int(arng.choice(len(names.PLANS), p=plan_weights))]
-            plan_name, licenses = plan.name, int(arng.choice(plan.licenses))
-            size = str(arng.choice(plan.company_sizes))
-            csm: str | None = names.CSM_EMAILS[int(arng.integers(0, len(names.CSM_EMAILS)))]
-            linked = arng.random() < SALESFORCE_ID_SHARE
-            sf_id = salesforce_account_id(i + 1) if linked else None
-        else:
-            plan_name = "free" if status == "free" else str(arng.choice(["growth", "enterprise"]))
-            licenses, csm, sf_id = None, None, None
-            size = names.COMPANY_SIZES[int(arng.integers(0, 4))]
-        seats = _seat_count(profile, licenses, arng)
-        people = _users_for(arng, profile, life, seats, domain, window, weekend, offsets[zone])
-
-        def ts(offset: float | None) -> int | None:
-            return None if offset is None else int(window.start + offset * DAY)
-
-        base = len(u_account)
-        account_rows.append(
-            Account(
-                account_id=f"acc_{i + 1:05d}",
-                name=company,
-                domain=domain,
-                status=status,
-                plan=plan_name,
-                licenses=licenses,
-                created_at=int(window.start + life.created * DAY),
-                trial_started_at=ts(life.trial[0]) if life.trial else None,
-                trial_ends_at=ts(life.trial[1]) if life.trial else None,
-                paid_at=ts(life.paid),
-                cancelled_at=ts(life.cancelled),
-                csm_email=csm,
-                company_size=size,
-                salesforce_id=sf_id,
-                industry=names.INDUSTRIES[int(arng.integers(0, len(names.INDUSTRIES)))],
-                region=region.name,
-                zone=zone,
-                profile=profile,
-            )
+        account = _account(i, status, profile, company, life, window, arng)
+        seats = _seat_count(profile, account.licenses, arng)
+        zone_offsets = offsets[account.zone]
+        people.add(
+            i, _users_for(arng, profile, life, seats, company[1], window, weekend, zone_offsets)
         )
-        curves.append(curve)
+        rows.append(account)
+        curves.append(np.where(t + 0.5 > life.created, life.curve, 0.0))
         adoption.append(_adoption(arng, life))
-        u_account += [i] * len(people.created)
-        u_created += people.created
-        u_prop += people.propensity
-        u_rate += people.rate
-        u_email += people.emails
-        u_name += people.names
-        inv_user += [base + k for k, _ in people.invites]
-        inv_at += [at for _, at in people.invites]
-    users = Users(
-        user_id=[f"usr_{j + 1:06d}" for j in range(len(u_account))],
-        account=np.array(u_account, dtype=np.int64),
-        email=u_email,
-        name=u_name,
-        created=np.array(u_created, dtype=np.int64),
-        propensity=np.array(u_prop),
-        rate=np.array(u_rate),
-    )
     return Population(
         window=window,
-        accounts=account_rows,
-        users=users,
+        accounts=rows,
+        users=people.users(),
         intensity=np.array(curves).reshape(accounts, window.days),
         adoption_day=np.array(adoption, dtype=float).reshape(accounts, len(names.KEY_MODULES)),
-        invite_user=np.array(inv_user, dtype=np.int64),
-        invite_at=np.array(inv_at, dtype=np.int64),
+        invite_user=np.array(people.invite_user, dtype=np.int64),
+        invite_at=np.array(people.invite_at, dtype=np.int64),
         offsets=offsets,
         weekend=weekend,
     )
