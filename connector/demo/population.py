@@ -398,7 +398,7 @@ def build_population(accounts: int, seed: int, window: Window) -> Population:
         window=window,
         accounts=rows,
         users=people.users(),
-        intensity=np.array(curves).reshape(accounts, window.days),
+        intensity=np.array(curves, dtype=np.float32).reshape(accounts, window.days),
         adoption_day=np.array(adoption, dtype=float).reshape(accounts, len(names.KEY_MODULES)),
         invite_user=np.array(people.invite_user, dtype=np.int64),
         invite_at=np.array(people.invite_at, dtype=np.int64),
