@@ -89,6 +89,7 @@ class _Run:
         leads: bool = False,
         milestone_days: dict[str, np.ndarray] | None = None,
         users_per_entity: int = 1,
+        pair_owner: np.ndarray | None = None,
     ) -> None:
         self.inputs, self.rules = inputs, rules
         zone = inputs.zone
@@ -115,6 +116,7 @@ class _Run:
             as_of_seconds=as_of,
             day_start_seconds=_day_starts(zone, first_day, self.T),
             users_per_entity=users_per_entity,
+            pair_owner=pair_owner,
         )
         ev = inputs.events
         ev_keep = (event_entity >= 0) & (ev.day <= self.T)
@@ -191,6 +193,19 @@ def _user_codes(users: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, max(len(uniques), 1)
 
 
+def _pairs(
+    entity: np.ndarray, user_codes: np.ndarray, user_count: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(account, user) pair codes; the user code itself when user ids are unique across
+    accounts (then each pair's account is known and distinct users need no sort)."""
+    matched = entity >= 0
+    owner = np.full(user_count, -1, dtype=np.int64)
+    owner[user_codes[matched]] = entity[matched]
+    if np.array_equal(owner[user_codes[matched]], entity[matched]):
+        return np.where(matched, user_codes, -1), owner
+    return entity * user_count + user_codes, None
+
+
 def _grid_start(inputs: ScoringInput, rules: RuleSet, frame_first: int) -> int:
     needs = rules.needs()
     lookback = max(BASE_LOOKBACK_DAYS, 28, rules.engagement.window_days, needs.lookback_days)
@@ -240,7 +255,7 @@ def score(
     u = inputs.usage
     entity = u.account_index if u.account_index is not None else positions(u.account, ids)
     user_codes, user_count = _user_codes(u.user)
-    pair_codes = entity * user_count + user_codes
+    pair_codes, pair_owner = _pairs(entity, user_codes, user_count)
     matched = (entity >= 0) & (u.day <= T)
     data_first = int(u.day[matched].min()) if matched.any() else T
     history_from = (
@@ -265,6 +280,7 @@ def score(
         _trial_days(facts_cols),
         facts_cols,
         users_per_entity=user_count,
+        pair_owner=pair_owner,
     )
     ctx = run.ctx
     history = Frame(ctx, frame_first, T, is_now=False) if frame_first < T - 1 else None
@@ -447,6 +463,7 @@ def _leads(
         facts_cols,
         leads=True,
         milestone_days=user_milestones,
+        pair_owner=np.arange(len(users), dtype=np.int64),
     )
     T = day_number(inputs.evaluation_day)
     now = Frame(run.ctx, T - 1, T, is_now=True)

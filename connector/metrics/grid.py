@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NO_DAY = np.iinfo(np.int64).max // 4  # "never" as a day number
+BITMAP_CELLS = 400_000_000  # up to this many (pair, day) cells, distinct users use a bitmap
 
 
 def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +80,8 @@ class UsageGrid:
     seed_last_at: np.ndarray  # latest activity before the grid (epoch s; NaN)
     seed_last_day: np.ndarray  # its day number (NO_DAY when none)
     day_start_seconds: np.ndarray  # [D] epoch seconds of each day's start in the zone
-    users_per_entity: int  # pair codes are entity·users_per_entity + user
+    users_per_entity: int  # without `pair_owner`: pair codes are entity·users_per_entity + user
+    pair_owner: np.ndarray | None  # with dense pair codes: the entity of each pair
     _cumsums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _users: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
@@ -137,11 +139,19 @@ class UsageGrid:
         if self._pairs is None:
             d = self.days
             active = self.row_events > 0
-            per = self.users_per_entity
-            # pair = entity·users_per_entity + user, so one sorted key carries all three
-            key = sorted_unique(self.row_pair[active] * (d + 1) + self.row_col[active])
-            pair = key // (d + 1)
-            self._pairs = (pair, key - pair * (d + 1), pair // per)
+            owner = self.pair_owner
+            if owner is not None and owner.size * d <= BITMAP_CELLS:
+                # dense pair codes: a bitmap of active (pair, day) cells needs no sort
+                seen = np.zeros(owner.size * d, dtype=bool)
+                seen[self.row_pair[active] * d + self.row_col[active]] = True
+                cell = np.flatnonzero(seen)
+                pair = cell // d
+                self._pairs = (pair, cell - pair * d, owner[pair])
+            else:
+                # pair = entity·users_per_entity + user: one sorted key carries all three
+                key = sorted_unique(self.row_pair[active] * (d + 1) + self.row_col[active])
+                pair = key // (d + 1)
+                self._pairs = (pair, key - pair * (d + 1), pair // self.users_per_entity)
         return self._pairs
 
     def _distinct_users_full(self, width: int) -> np.ndarray:
@@ -214,6 +224,7 @@ def build_usage_grid(
     as_of_seconds: float,
     day_start_seconds: np.ndarray,
     users_per_entity: int = 1,
+    pair_owner: np.ndarray | None = None,
 ) -> UsageGrid:
     """Lay rollup rows (already mapped to entity and pair codes) on the day grid.
 
@@ -271,6 +282,7 @@ def build_usage_grid(
         seed_last_day=seed_day,
         day_start_seconds=day_start_seconds,
         users_per_entity=users_per_entity,
+        pair_owner=pair_owner,
     )
 
 
