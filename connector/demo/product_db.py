@@ -43,7 +43,8 @@ class DemoSpec:
     """What to generate.
 
     `as_of` is the end of the last day (default: now, truncated to the hour). `events_target`
-    stretches activity (fewer or busier sessions) so the total lands near that many events.
+    stretches activity (fewer or busier sessions) so the total lands near that many events;
+    invitations and new colleagues' first sessions are kept, so a tiny target is overshot.
     """
 
     accounts: int = 200
