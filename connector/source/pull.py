@@ -30,15 +30,10 @@ from connector.config import Settings, where_is
 from connector.errors import ConfigError, Problem
 from connector.logs import get_logger, new_run_id
 from connector.source.engine import connect_check, make_source_engine
-from connector.source.events import (
-    EventsRead,
-    UsageGroup,
-    Window,
-    read_pushdown,
-    read_streaming,
-)
+from connector.source.events import EventsRead, UsageGroup, Window
 from connector.source.generic import resolve_generic
 from connector.source.normalize import account_row, user_row
+from connector.source.pushdown import read_pushdown
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
@@ -48,6 +43,7 @@ from connector.source.relations import (
 )
 from connector.source.report import PullReport
 from connector.source.segment import resolve_segment
+from connector.source.streaming import read_streaming
 from connector.source.timezones import DayBucketer, day_start, is_fixed_utc, local_day
 from connector.store import accounts as store_accounts
 from connector.store import bookkeeping, rollups

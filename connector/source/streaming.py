@@ -1,0 +1,150 @@
+"""The fallback for engines we cannot push SQL into: raw events streamed and rolled up here.
+
+Rows come from a server-side cursor in chunks of `source.chunk_size`; memory grows with the
+number of distinct (account, user, day, module) keys in the window, never with the number
+of events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from connector.source.events import (
+    SAMPLE_ROWS,
+    SAMPLE_UNKNOWN_ACCOUNTS,
+    EventSink,
+    EventsRead,
+    UsageGroup,
+    UsageSink,
+    Window,
+    as_key,
+    count_duplicates,
+    dedup,
+    duplicate_samples,
+    time_filter,
+)
+from connector.source.normalize import parse_instant
+from connector.source.relations import ARRIVAL, Relation
+from connector.source.timezones import DayBucketer, local_day
+
+
+def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None]:
+    if row.user_id is None or str(row.user_id).strip() == "":
+        return "no_user", None  # anonymous: first, as it usually also lacks the account
+    if row.account_id is None or str(row.account_id).strip() == "":
+        return "no_account", None
+    if row.occurred_at is None:
+        return "no_timestamp", None
+    try:
+        at = parse_instant(row.occurred_at)
+    except ValueError:
+        return "unparsable_timestamp", None
+    assert at is not None
+    if at > future_limit:
+        return "future_timestamp", at
+    if row.duration_seconds is not None and row.duration_seconds < 0:
+        return "negative_duration", at
+    return None, at
+
+
+def read_streaming(
+    conn: sa.Connection,
+    rel: Relation,
+    bucketer: DayBucketer,
+    zone: ZoneInfo,
+    window: Window,
+    usage_sink: UsageSink,
+    event_sink: EventSink,
+    chunk_size: int,
+) -> EventsRead:
+    """Stream raw events in chunks and aggregate them here (for engines we cannot push to)."""
+    read = EventsRead()
+    read.duplicates = count_duplicates(conn, rel, bucketer, window)
+    ev = rel.query
+    if read.duplicates:
+        read.samples += duplicate_samples(conn, rel, bucketer, window)
+        ev = dedup(rel, bucketer, window)
+    query = sa.select(ev).where(time_filter(ev, bucketer, window))
+    usage: dict[tuple[str, str, date, str], list[Any]] = {}
+    named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}
+    samples: Counter[str] = Counter()
+    max_arrival: datetime | None = None
+    last_id: str | None = None
+    new_after = window.new_after
+    result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
+    for row in result:
+        reason, at = _reason(row, window.future_limit)
+        if reason is not None:
+            read.bad[reason] += 1
+            if samples[reason] < SAMPLE_ROWS:
+                samples[reason] += 1
+                raw = {k: v for k, v in row._mapping.items() if k != ARRIVAL}
+                key = (
+                    raw.get("event_id")
+                    or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
+                )
+                read.samples.append((str(key), reason, raw))
+            continue
+        assert at is not None
+        try:
+            arrival = parse_instant(row._mapping[ARRIVAL]) or at
+        except ValueError:
+            arrival = at
+        account, user = str(row.account_id), str(row.user_id)
+        day = local_day(at, zone)
+        module = "" if row.module is None else str(row.module)
+        event = "" if row.event is None else str(row.event)
+        slot = usage.get((account, user, day, module))
+        if slot is None:
+            slot = usage[(account, user, day, module)] = [0, None, 0, arrival]
+        slot[0] += 1
+        if row.duration_seconds is not None:
+            slot[1] = (slot[1] or 0.0) + float(row.duration_seconds)
+        if new_after is None or arrival > new_after:
+            slot[2] += 1
+        if arrival > slot[3]:
+            slot[3] = arrival
+        counts, users = named.setdefault((account, day, event), ([0], set()))
+        counts[0] += 1
+        users.add(user)
+        event_id = None if row.event_id is None else str(row.event_id)
+        if max_arrival is None or arrival > max_arrival:
+            max_arrival, last_id = arrival, event_id
+        elif (
+            arrival == max_arrival
+            and event_id is not None
+            and (last_id is None or event_id > last_id)
+        ):
+            last_id = event_id
+    bad_groups = [
+        UsageGroup(reason, None, None, None, "", n, None, None, 0) for reason, n in read.bad.items()
+    ]
+    read.bad.clear()
+
+    def groups() -> Iterator[UsageGroup]:
+        yield from bad_groups
+        for (account, user, day, module), (events, seconds, new, newest) in usage.items():
+            yield UsageGroup(None, account, user, day, module, events, seconds, newest, new)
+
+    unknown = usage_sink(groups())
+    usage.clear()
+    event_sink(
+        (account, day, event, counts[0], len(users))
+        for (account, day, event), (counts, users) in named.items()
+    )
+    if unknown:
+        some = sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS]
+        rows = conn.execute(
+            sa.select(ev).where(as_key(ev.c.account_id).in_(some)).limit(SAMPLE_ROWS)
+        ).mappings()
+        for row in rows:
+            raw = {k: v for k, v in row.items() if k != ARRIVAL}
+            read.samples.append((str(raw.get("event_id")), "unknown_account", raw))
+    read.last_id = last_id
+    return read
