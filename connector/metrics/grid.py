@@ -235,8 +235,11 @@ def build_usage_grid(
     keep = (entity >= 0) & (day <= last_day)
     on_last = day == last_day
     keep &= ~(on_last & (first_at > as_of_seconds))
-    last = np.where(last_at > as_of_seconds, first_at, last_at)
-    last = np.where(last > as_of_seconds, np.nan, last)
+    if np.isnan(last_at).all():
+        last = last_at
+    else:
+        last = np.where(last_at > as_of_seconds, first_at, last_at)
+        last = np.where(last > as_of_seconds, np.nan, last)
 
     active = keep & (events > 0)
     before = active & (day < first_day)
@@ -253,9 +256,14 @@ def build_usage_grid(
     seed_day[seed_day == -NO_DAY] = NO_DAY
 
     inside = keep & (day >= first_day)
+    everything = bool(inside.all())
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a if everything else a[inside]
+
     d = last_day - first_day + 1
-    ent, col = entity[inside], (day[inside] - first_day).astype(np.int64)
-    ev = events[inside]
+    ent, col = take(entity), take(day) - first_day
+    ev = take(events)
     flat = ent * d + col
     grid_events = np.bincount(flat, weights=ev, minlength=n * d).astype(np.int64).reshape(n, d)
     in_grid = grid_events > 0
@@ -263,7 +271,7 @@ def build_usage_grid(
     first_active[seen] = first_day + np.argmax(in_grid[seen], axis=1)
     grid_duration = None
     if duration is not None:
-        dur = np.nan_to_num(duration[inside], nan=0.0)
+        dur = np.nan_to_num(take(duration), nan=0.0)
         grid_duration = np.bincount(flat, weights=dur, minlength=n * d).reshape(n, d)
     return UsageGrid(
         n=n,
@@ -272,11 +280,11 @@ def build_usage_grid(
         events=grid_events,
         duration=grid_duration,
         row_entity=ent,
-        row_pair=pair[inside],
+        row_pair=take(pair),
         row_col=col,
         row_events=ev,
-        row_module=module[inside],
-        row_last=last[inside],
+        row_module=take(module),
+        row_last=take(last),
         first_active_day=first_active,
         seed_last_at=seed_at,
         seed_last_day=seed_day,
