@@ -211,6 +211,7 @@ class ObjectShape:
     required: tuple[FieldDef, ...]
     references: tuple[FieldDef, ...]  # reference fields with known targets
     unique: tuple[FieldDef, ...]
+    guarded: tuple[FieldDef, ...]  # hidden until granted (FLS mode)
 
 
 @dataclass
@@ -255,6 +256,7 @@ class ObjectDef:
                 required=tuple(f for f in values if f.required),
                 references=tuple(f for f in values if f.type == "reference" and f.reference_to),
                 unique=tuple(f for f in values if f.unique),
+                guarded=tuple(f for f in values if f.fls_guarded),
             )
         return self._shape
 

@@ -15,16 +15,24 @@ _ID18 = re.compile(r"^[0-9A-Za-z]{18}$")
 COUNTER_WIDTH = 9
 
 
+_UPPER_BITS = str.maketrans(
+    {c: "1" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+    | {c: "0" for c in "0123456789abcdefghijklmnopqrstuvwxyz"}
+)
+
+
 def checksum(id15: str) -> str:
-    """The three-character suffix that makes a 15-character id case-insensitively unique."""
-    out = []
-    for start in (0, 5, 10):
-        bits = 0
-        for i, ch in enumerate(id15[start : start + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        out.append(_SUFFIX[bits])
-    return "".join(out)
+    """The three-character suffix that makes a 15-character id case-insensitively unique.
+
+    Per 5-character chunk, bit i is set when character i is upper case; the 5-bit number
+    indexes `ABCDEFGHIJKLMNOPQRSTUVWXYZ012345`.
+    """
+    bits = id15.translate(_UPPER_BITS)
+    return (
+        _SUFFIX[int(bits[4::-1], 2)]
+        + _SUFFIX[int(bits[9:4:-1], 2)]
+        + _SUFFIX[int(bits[14:9:-1], 2)]
+    )
 
 
 def to18(id15: str) -> str:
@@ -42,6 +50,8 @@ def normalize(value: str) -> str | None:
         return to18(value)
     if not _ID18.match(value):
         return None
+    if checksum(value[:15]) == value[15:]:
+        return value  # already canonical
     suffix = value[15:].upper()
     try:
         masks = [_SUFFIX.index(ch) for ch in suffix]

@@ -53,6 +53,7 @@ log = get_logger(__name__)
 
 Operation = Literal["insert", "update", "upsert", "delete"]
 SECURITY_OBJECTS = frozenset({"fieldpermissions", "permissionsetassignment", "permissionset"})
+_NOTHING_HIDDEN: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 ROLLED_BACK = RecordError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using "
@@ -138,6 +139,8 @@ def _key(f: FieldDef, value: Any) -> str:
 
 
 def _ci_get(values: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    if name in values:
+        return True, values[name]
     lowered = name.lower()
     for k, v in values.items():
         if k.lower() == lowered:
@@ -281,7 +284,9 @@ class Org:
         for rid in dict.fromkeys(record_ids):
             rec = self._records.get(rid)
             if rec is not None:
-                rows.append((rid, self._type_of(rid), rec))
+                # nulls are left out (most fields of most records): loading fills them back
+                compact = {k: v for k, v in rec.items() if v is not None}
+                rows.append((rid, self._type_of(rid), compact))
         self._file.save(records=rows, meta={"org_id": self.org_id, "pod": self.pod,
                                             "counter": self._counter})  # fmt: skip
 
@@ -424,9 +429,9 @@ class Org:
 
     def _hidden(self, obj: ObjectDef, user_id: str) -> tuple[frozenset[str], frozenset[str]]:
         """(hidden, read-only) lower-cased field names of `obj` for `user_id`."""
-        guarded = [f for f in obj.fields.values() if f.fls_guarded]
+        guarded = obj.shape.guarded
         if not guarded:
-            return frozenset(), frozenset()
+            return _NOTHING_HIDDEN
         cache_key = (obj.name, user_id)
         cached = self._fls_cache.get(cache_key)
         if cached is not None:
@@ -787,7 +792,7 @@ class Org:
             _, raw = _ci_get(w.values, "Id")
         if not raw:
             raise _err("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
-        rid = ids.normalize(str(raw))
+        rid = raw if raw in self._records else ids.normalize(str(raw))  # canonical: no work
         if rid is None:
             raise _err("MALFORMED_ID", f"Record ID: id value of incorrect type: {raw}", ["Id"])
         rec = self._records.get(rid)
@@ -807,7 +812,15 @@ class Org:
         locked: list[str] = []
         for key, value in raw.items():
             lowered = key.lower()
-            if lowered == "attributes" or (lowered == "id" and not creating):
+            if lowered == "attributes":
+                continue
+            if lowered == "id":
+                if creating and value not in (None, ""):
+                    raise _err(
+                        "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        "cannot specify Id in an insert call",
+                        ["Id"],
+                    )
                 continue
             f = obj.fields.get(lowered)
             if f is None or lowered in hidden:
@@ -840,8 +853,8 @@ class Org:
             )
         for f in shape.references:
             value = rec.get(f.name)
-            if value is None:
-                continue
+            if value is None or not (f.createable or f.updateable):
+                continue  # system-set (CreatedById, …): the org wrote it itself
             if old is not None and old.get(f.name) == value:
                 continue
             target = self.schema.by_prefix(value[:3])
@@ -916,13 +929,6 @@ class Org:
         *,
         created_flag: bool = False,
     ) -> SaveResult:
-        present, given_id = _ci_get(raw, "Id")
-        if present and given_id not in (None, ""):
-            raise _err(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                "cannot specify Id in an insert call",
-                ["Id"],
-            )
         try:
             values = self._prepare(obj, raw, user_id, creating=True)
             rid = self._new_id(obj.key_prefix)

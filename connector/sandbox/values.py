@@ -146,6 +146,14 @@ def _decimal(f: FieldDef, value: Any) -> Decimal:
 
 
 def _double(f: FieldDef, value: Any) -> float:
+    if (  # fast path: a plain number already within scale; only its size needs checking
+        type(value) in (int, float)
+        and value == value
+        and abs(value) < 1e15
+        and round(value, f.scale) == value
+        and (not f.precision or abs(value) < 10 ** (f.precision - f.scale))
+    ):
+        return float(value)
     number = _decimal(f, value)
     if f.scale >= 0 and f.precision:
         number = number.quantize(Decimal(1).scaleb(-f.scale), rounding=ROUND_HALF_UP)
