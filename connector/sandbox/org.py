@@ -15,7 +15,10 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
     org.find(sobject, field, value) -> list[id]         live records whose field matches
     org.external_id_field(sobject, name, user_id) -> FieldDef   (404 when not an id field)
     org.record(record_id) -> (sobject, fields) | None   raw stored values (wire form)
-    org.rows(sobject, include_deleted) -> iterator of stored field dicts
+    org.rows(sobject, include_deleted) -> iterator of stored field dicts (oldest first)
+    org.count(sobject, include_deleted=False) -> int; org.object(name) -> ObjectDef | None
+    org.record_json(sobject, fields, version, field_defs) -> REST record JSON with attributes
+    org.new_id(prefix) -> a fresh 18-character id (jobs `750`, locators `01g`, …)
     org.visible_fields(sobject, user_id) -> list[FieldDef]      the field-level-security hook
     org.editable(sobject, field, user_id) -> bool
     org.add_custom_field(sobject, FieldDef) -> CustomField       persisted; `Activity` → Task+Event
@@ -28,7 +31,9 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
 
 Stored values are in JSON wire form: datetimes `2013-05-20T20:49:32.000+0000`, dates
 `YYYY-MM-DD`, numbers as float/int, booleans, multi-select picklists `a;b`, ids 18 chars.
-Every stored record carries every field of its object (None when empty).
+Every record in memory carries every field of its object (None when empty); the file leaves
+nulls out. Per-record failures are `SaveResult`s with `RecordError(status_code, message,
+fields)`; request-level failures raise `ApiError(status, code, message)`.
 """
 
 from __future__ import annotations
