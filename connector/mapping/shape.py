@@ -15,10 +15,11 @@ field out of the record, reports it, and goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,30 +77,42 @@ def _decimal(name: str, value: Any) -> Decimal:
     return d
 
 
-def _number(name: str, value: Any, d: Mapping[str, Any], integer: bool) -> Shaped:
-    number = _decimal(name, value)
-    if integer:
-        precision, scale = int(d.get("digits") or 9), 0
-    else:
-        precision, scale = int(d.get("precision") or 18), int(d.get("scale") or 0)
-    rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-    whole_digits = precision - scale
-    if abs(rounded) >= Decimal(10) ** whole_digits:
-        raise ShapeError(
-            name,
-            f"{value} does not fit the field (at most {whole_digits} digits before the "
-            f"decimal point: precision {precision}, scale {scale}). Fix: widen the field in "
-            "Salesforce, or map a smaller value.",
-        )
-    warnings: tuple[str, ...] = ()
-    if rounded != number:
-        warnings = (f"{name}: {value} rounded to {rounded} (the field keeps {scale} decimals).",)
-    if scale == 0 or rounded == rounded.to_integral_value():
-        return Shaped(int(rounded), warnings)
-    return Shaped(float(rounded), warnings)
+@dataclass(frozen=True)
+class _NumberField:
+    """A number field's limits, computed once: values are rounded half up to `scale`."""
+
+    name: str
+    precision: int
+    scale: int
+
+    @property
+    def whole_digits(self) -> int:
+        return self.precision - self.scale
+
+    def __call__(self, value: Any) -> Shaped:
+        if type(value) is int and abs(value) < 10**self.whole_digits:
+            return Shaped(value)  # the common case: a count that fits
+        number = _decimal(self.name, value)
+        rounded = number.quantize(Decimal(1).scaleb(-self.scale), rounding=ROUND_HALF_UP)
+        if abs(rounded) >= Decimal(10) ** self.whole_digits:
+            raise ShapeError(
+                self.name,
+                f"{value} does not fit the field (at most {self.whole_digits} digits before the "
+                f"decimal point: precision {self.precision}, scale {self.scale}). Fix: widen the "
+                "field in Salesforce, or map a smaller value.",
+            )
+        warnings: tuple[str, ...] = ()
+        if rounded != number:
+            warnings = (
+                f"{self.name}: {value} rounded to {rounded} (the field keeps {self.scale} "
+                "decimals).",
+            )
+        if self.scale == 0 or rounded == rounded.to_integral_value():
+            return Shaped(int(rounded), warnings)
+        return Shaped(float(rounded), warnings)
 
 
-def _text(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
+def _text(name: str, value: Any, length: int) -> Shaped:
     if isinstance(value, datetime):
         text = format_datetime(value)
     elif isinstance(value, date):
@@ -111,7 +124,6 @@ def _text(name: str, value: Any, d: Mapping[str, Any]) -> Shaped:
         text = "true" if value else "false"
     else:
         text = str(value)
-    length = int(d.get("length") or 0)
     if length and len(text) > length:
         cut = text[: max(length - len(TRUNCATION_MARK), 0)] + TRUNCATION_MARK
         return Shaped(
@@ -146,11 +158,11 @@ def _one_pick(name: str, text: str, known: dict[str, str], restricted: bool) -> 
     return text, f"{name}: {text!r} is not among the picklist's values; sent as is."
 
 
-def _picklist(name: str, value: Any, d: Mapping[str, Any], known: dict[str, str]) -> Shaped:
+def _picklist(name: str, value: Any, known: dict[str, str], restricted: bool) -> Shaped:
     text = str(value).strip()
     if not text:
         return Shaped(None)
-    picked, warning = _one_pick(name, text, known, bool(d.get("restrictedPicklist")))
+    picked, warning = _one_pick(name, text, known, restricted)
     return Shaped(picked, (warning,) if warning else ())
 
 
@@ -171,8 +183,7 @@ def _items(value: Any) -> list[str]:
     return out
 
 
-def _multipicklist(name: str, value: Any, d: Mapping[str, Any], known: dict[str, str]) -> Shaped:
-    restricted = bool(d.get("restrictedPicklist"))
+def _multipicklist(name: str, value: Any, known: dict[str, str], restricted: bool) -> Shaped:
     picked: list[str] = []
     warnings: list[str] = []
     for item in _items(value):
@@ -205,53 +216,60 @@ def _temporal(name: str, value: Any, kind: str, tz: ZoneInfo | None) -> Shaped:
         raise ShapeError(name, f"{exc}. Fix: map a date or date-time source.") from None
 
 
-def shape(
-    value: Any,
-    field_describe: Mapping[str, Any],
-    tz: ZoneInfo | None = None,
-    *,
-    known: dict[str, str] | None = None,
-) -> Shaped:
-    """The value to send for one field, given the field's describe entry.
+def field_shaper(
+    field_describe: Mapping[str, Any], tz: ZoneInfo | None = None
+) -> Callable[[Any], Shaped]:
+    """A function shaping values for one field, with the describe read once.
 
-    `tz` is the calendar a date-time falls on when a Date field receives it (UTC by default);
-    `known` may pass the field's active picklist values, precomputed (see `RecordShaper`).
+    `tz` is the calendar a date-time falls on when a Date field receives it (UTC by default).
     """
-    name = str(field_describe.get("name") or "field")
-    kind = str(field_describe.get("type") or "string")
+    d = field_describe
+    name = str(d.get("name") or "field")
+    kind = str(d.get("type") or "string")
     if kind == "boolean":
-        return Shaped(False) if value is None else _boolean(name, value)
-    if value is None or (isinstance(value, str) and not value.strip()):  # "" is null in SF
-        return Shaped(None)
+        return lambda value: Shaped(False) if value is None else _boolean(name, value)
+    inner: Callable[[Any], Shaped]
     if kind in NUMBER_TYPES:
-        return _number(name, value, field_describe, integer=False)
-    if kind in ("int", "long"):
-        return _number(name, value, field_describe, integer=True)
-    if kind in ("date", "datetime"):
-        return _temporal(name, value, kind, tz)
-    if kind in ("picklist", "multipicklist"):
-        values = known if known is not None else _active_values(field_describe)
-        if kind == "picklist":
-            return _picklist(name, value, field_describe, values)
-        return _multipicklist(name, value, field_describe, values)
-    if kind in TEXT_TYPES:
-        return _text(name, value, field_describe)
-    if kind in ID_TYPES:
-        return Shaped(str(value))
-    return Shaped(value)
+        inner = _NumberField(name, int(d.get("precision") or 18), int(d.get("scale") or 0))
+    elif kind in ("int", "long"):
+        inner = _NumberField(name, int(d.get("digits") or 9), 0)
+    elif kind in ("date", "datetime"):
+        inner = partial(_temporal, name, kind=kind, tz=tz)
+    elif kind in ("picklist", "multipicklist"):
+        fn = _picklist if kind == "picklist" else _multipicklist
+        known, restricted = _active_values(d), bool(d.get("restrictedPicklist"))
+        inner = partial(fn, name, known=known, restricted=restricted)
+    elif kind in TEXT_TYPES:
+        inner = partial(_text, name, length=int(d.get("length") or 0))
+    elif kind in ID_TYPES:
+        inner = lambda value: Shaped(str(value))  # noqa: E731
+    else:
+        inner = Shaped
+
+    def shaped(value: Any) -> Shaped:
+        if value is None or (isinstance(value, str) and not value.strip()):  # "" is null in SF
+            return Shaped(None)
+        return inner(value)
+
+    return shaped
+
+
+def shape(value: Any, field_describe: Mapping[str, Any], tz: ZoneInfo | None = None) -> Shaped:
+    """The value to send for one field, given the field's describe entry (a `fields[]` item).
+
+    For many values of the same field, build `field_shaper` once (or use `RecordShaper`).
+    """
+    return field_shaper(field_describe, tz)(value)
 
 
 class RecordShaper:
-    """Shapes many records of one object: the describe is indexed once, not per record."""
+    """Shapes many records of one object: each field's shaper is built once, not per record."""
 
     def __init__(self, describe: Mapping[str, Any], tz: ZoneInfo | None = None) -> None:
         self.sobject = str(describe.get("name") or "the object")
-        self.tz = tz
-        self._fields = {str(f["name"]).lower(): f for f in describe.get("fields") or []}
-        self._known = {
-            key: _active_values(f)
-            for key, f in self._fields.items()
-            if f.get("type") in ("picklist", "multipicklist")
+        self._fields: dict[str, tuple[str, Callable[[Any], Shaped]]] = {
+            str(f["name"]).lower(): (str(f["name"]), field_shaper(f, tz))
+            for f in describe.get("fields") or []
         }
 
     def shape(self, values: Mapping[str, Any]) -> ShapedRecord:
@@ -265,22 +283,23 @@ class RecordShaper:
         warnings: list[str] = []
         rejected: dict[str, str] = {}
         for name, value in values.items():
-            key = name.lower()
-            d = self._fields.get(key)
-            if d is None:
+            entry = self._fields.get(name.lower())
+            if entry is None:
                 rejected[name] = (
                     f"{self.sobject}.{name} does not exist or is not visible to the integration "
                     "user. Fix: run `connector provision --apply`, or grant the field in a "
                     "permission set."
                 )
                 continue
+            api_name, shaper = entry
             try:
-                shaped = shape(value, d, self.tz, known=self._known.get(key))
+                shaped = shaper(value)
             except ShapeError as exc:
                 rejected[name] = str(exc)
                 continue
-            out[str(d["name"])] = shaped.value
-            warnings.extend(shaped.warnings)
+            out[api_name] = shaped.value
+            if shaped.warnings:
+                warnings.extend(shaped.warnings)
         return ShapedRecord(out, tuple(warnings), rejected)
 
 
