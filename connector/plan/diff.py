@@ -73,7 +73,9 @@ def diff_record(desired: Desired, pushed: Pushed | None) -> RecordChange | None:
     sf_id = target.salesforce_id or (pushed.salesforce_id if pushed else None)
     if sf_id and sf_id != target.salesforce_id:
         target = replace(target, salesforce_id=sf_id)
-    operation = "update" if target.salesforce_id else "upsert"
+    # Upsert on the External ID when there is one: records whose Id is known and records
+    # never matched then share one call; update by Id only when no External ID is mapped.
+    operation = "upsert" if target.external_field and target.external_value else "update"
     return RecordChange(target, operation, changes)
 
 

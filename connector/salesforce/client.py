@@ -28,6 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connector import clock
 from connector.config import Settings
 from connector.errors import LimitReachedError, RetriableError
 from connector.logs import get_logger
@@ -37,6 +38,8 @@ from connector.salesforce.errors import SessionExpired, translate
 log = get_logger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 10.0
+# A usage reading older than this no longer blocks calls (the allocation is a rolling 24 h).
+USAGE_FRESH_SECONDS = 300.0
 READ_TIMEOUT_SECONDS = 120.0
 
 
@@ -56,6 +59,7 @@ class ApiUsage:
 
     used: int
     limit: int
+    read_at: float = 0.0  # clock.monotonic() when Salesforce reported it
 
     @property
     def remaining(self) -> int:
@@ -149,7 +153,7 @@ class SalesforceClient:
 
     # -- the one request method ------------------------------------------------------------
     def _check_budget(self) -> None:
-        if self.usage is None:
+        if self.usage is None or clock.monotonic() - self.usage.read_at > USAGE_FRESH_SECONDS:
             return
         reserve = self.usage.limit * self.settings.salesforce.api_reserve_percent / 100
         if self.usage.remaining <= reserve:
@@ -191,7 +195,7 @@ class SalesforceClient:
             if limit_info:
                 parsed = Salesforce.parse_api_usage(limit_info).get("api-usage")
                 if parsed is not None:
-                    self.usage = ApiUsage(parsed.used, parsed.total)
+                    self.usage = ApiUsage(parsed.used, parsed.total, clock.monotonic())
             if response.status_code >= 300:
                 exception_handler(response, name=what)
         except Exception as exc:  # translated into the connector's error tree
@@ -318,7 +322,9 @@ class SalesforceClient:
         body = self.json("GET", "limits/", kind="limits")
         daily = body.get("DailyApiRequests") or {}
         if "Max" in daily and "Remaining" in daily:
-            self.usage = ApiUsage(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+            self.usage = ApiUsage(
+                int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]), clock.monotonic()
+            )
         return body
 
     @property

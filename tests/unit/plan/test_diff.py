@@ -24,8 +24,8 @@ def test_only_changed_fields_of_changed_records_are_planned() -> None:
     assert obj.unchanged == 1
     (change,) = obj.changes
     assert change.target.key == "a1"
-    assert change.operation == "update"  # the Id learned on an earlier push is used
-    assert change.target.salesforce_id == "001A"
+    assert change.operation == "upsert"  # on the External ID: one call for every record
+    assert change.target.salesforce_id == "001A"  # the Id learned on an earlier push is kept
     assert [(c.field, c.before, c.after) for c in change.changes] == [
         ("Engagement_Score__c", 60, 70)]
     assert plan.cost.collections_calls == 1
@@ -45,6 +45,12 @@ def test_two_product_accounts_on_one_salesforce_record_are_reported_not_written(
     plan = build_plan(desired, {}, settings=PlanSettings())
     assert [c.keys for c in plan.collisions] == [("a1", "a2")]
     assert [c.target.key for c in plan.objects[0].changes] == ["a3"]
+
+
+def test_records_known_only_by_id_are_updated_by_id() -> None:
+    d = Desired(Target("Account", "a9", "001000000000009AAA"), {"Engagement_Score__c": 4})
+    (change,) = build_plan([d], {}, settings=PlanSettings()).objects[0].changes
+    assert change.operation == "update"
 
 
 def test_unaddressable_records_are_skipped_as_unmatched() -> None:
