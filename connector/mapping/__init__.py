@@ -2,8 +2,8 @@
 
 The push uses: `load_mapping_for_org(settings)` → `SalesforceMapping` (per object: `match`,
 `fields`, `tags_field`, `tasks`); `record_values(object_mapping, values, tz)` for the mapped
-fields of one record; `shape_record(values, describe, tz)` (or `shape(value, field)`) for the
-wire values the org accepts; `render_task(rule, values, today=...)` for a Task's text.
+fields of one record; `RecordShaper(describe, tz).shape(values)` (or `shape(value, field)`)
+for the wire values the org accepts; `render_task(rule, values, today=...)` for a Task's text.
 """
 
 from connector.mapping.loader import load_mapping, load_mapping_for_org
@@ -19,6 +19,7 @@ from connector.mapping.shape import (
     Shaped,
     ShapedRecord,
     ShapeError,
+    field_shaper,
     shape,
     shape_record,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ShapedRecord",
     "TaskRule",
     "TaskText",
+    "field_shaper",
     "load_mapping",
     "load_mapping_for_org",
     "record_values",
