@@ -8,7 +8,7 @@ from the usage grid and caches it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,22 +108,24 @@ class Frame:
         return self.ctx.facts.attribute(name)
 
     def events(self, event: str, width: int) -> Vec:
-        key = f"event:{event}"
-        grid = self.ctx.grid
-        if key not in grid._cumsums:
-            ev = self.ctx.event_rows
+        grid, ev = self.ctx.grid, self.ctx.event_rows
+
+        def build() -> np.ndarray:
             inside = (ev.event == event) & (ev.day >= grid.first_day) & (ev.day <= grid.last_day)
             flat = ev.entity[inside] * grid.days + (ev.day[inside] - grid.first_day)
             counts = np.bincount(flat, weights=ev.events[inside], minlength=grid.n * grid.days)
-            grid._cumsum(key, counts.astype(np.int64).reshape(grid.n, grid.days))
-        return Vec("num", grid.window(key, grid.events, width, self.cols).astype(np.float64))
+            return counts.astype(np.int64).reshape(grid.n, grid.days)
+
+        counts = grid.counts_window(f"event:{event}", build, width, self.cols)
+        return Vec("num", counts.astype(np.float64))
 
     def module_events(self, module: str, width: int) -> Vec:
         grid = self.ctx.grid
-        key = f"module:{module}"
-        mask = grid.row_module == module if key not in grid._cumsums else None
-        counts = grid.rows_window(
-            key, mask if mask is not None else np.zeros(0, bool), width, self.cols
+        counts = grid.counts_window(
+            f"module:{module}",
+            lambda: grid.rows_counts(grid.row_module == module),
+            width,
+            self.cols,
         )
         return Vec("num", counts.astype(np.float64))
 
@@ -287,17 +289,3 @@ class Frame:
         """One day's values of a name, as a 1-D array over entities."""
         v = self.name(name)
         return np.broadcast_to(np.asarray(v.data), self.shape)[:, col]
-
-
-def python_value(v: Vec, values: np.ndarray, i: int, days: Mapping[int, Any] | None = None) -> Any:
-    """One cell of a value as a plain Python value (for results)."""
-    x = values[i]
-    if v.kind in ("str", "any"):
-        return x
-    if x != x:  # NaN
-        return None
-    if v.kind == "enum":
-        return v.labels[int(x)]
-    if v.kind == "bool":
-        return bool(x)
-    return float(x)

@@ -10,6 +10,7 @@ interval ends and summing along the days counts each user once per window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -170,17 +171,24 @@ class UsageGrid:
         diff -= np.bincount(ent[inside] * stride + end[inside], minlength=size).astype(np.int32)
         return np.cumsum(diff.reshape(self.n, stride), axis=1)[:, :d].astype(np.int32)
 
-    def rows_window(
-        self, key: str, mask: np.ndarray, width: int, cols: np.ndarray, offset: int = 0
+    def counts_window(
+        self,
+        key: str,
+        build: Callable[[], np.ndarray],
+        width: int,
+        cols: np.ndarray,
+        offset: int = 0,
     ) -> np.ndarray:
-        """Windowed events of the rows selected by `mask` (one module's rows, say)."""
+        """Windowed sums of [n, D] counts that `build` makes on first use (cached by key)."""
         if key not in self._cumsums:
-            flat = self.row_entity[mask] * self.days + self.row_col[mask]
-            counts = np.bincount(
-                flat, weights=self.row_events[mask], minlength=self.n * self.days
-            ).astype(np.int64)
-            self._cumsum(key, counts.reshape(self.n, self.days))
+            self._cumsum(key, build())
         return self.window(key, self.events, width, cols, offset)
+
+    def rows_counts(self, mask: np.ndarray) -> np.ndarray:
+        """[n, D] events of the rows selected by `mask` (one module's rows, say)."""
+        flat = self.row_entity[mask] * self.days + self.row_col[mask]
+        counts = np.bincount(flat, weights=self.row_events[mask], minlength=self.n * self.days)
+        return counts.astype(np.int64).reshape(self.n, self.days)
 
     def last_active(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Latest activity time (epoch s, NaN none) and its day number, as of each column."""
