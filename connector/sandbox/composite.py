@@ -35,7 +35,9 @@ class _Failed(Exception):
 
 
 def _resolve(expression: str, results: dict[str, Any]) -> Any:
-    ref, _, path = expression.partition(".")
+    head = re.match(r"[^.\[]+", expression)
+    ref = head.group(0) if head else expression
+    path = expression[len(ref) :]
     if ref not in results:
         raise ApiError(
             400,
@@ -87,7 +89,7 @@ def _run_one(ctx: Context, sub: dict[str, Any], results: dict[str, Any]) -> tupl
     route, params, _ = ctx.state.router.match(method, rest, True)
     if route is None or not route.auth:
         raise not_found()
-    if route.kind in ("collections", "composite", "bulk"):
+    if route.kind in ("composite", "bulk"):
         raise ApiError(
             400,
             "INVALID_URL",

@@ -213,3 +213,22 @@ def test_raw_path_routing_keeps_plus_and_encoded_slash(
     assert response.status_code == 200
     assert response.json()["Name"] == "P"
     assert response.headers["Sforce-Limit-Info"].startswith("api-usage=")
+
+
+def test_composite_may_carry_a_collections_call(sandbox: RunningSandbox, sf: Salesforce) -> None:
+    body = sf.restful(
+        "composite",
+        method="POST",
+        json={"compositeRequest": [
+            {"method": "POST", "url": "/services/data/v62.0/composite/sobjects",
+             "referenceId": "many", "body": {"records": [
+                 {"attributes": {"type": "Account"}, "Name": "C1"},
+                 {"attributes": {"type": "Account"}, "Name": "C2"}]}},
+            {"method": "GET", "url": "/services/data/v62.0/sobjects/Account/@{many[1].id}",
+             "referenceId": "second"},
+        ]},
+    )  # fmt: skip
+    first, second = body["compositeResponse"]
+    assert first["httpStatusCode"] == 200
+    assert [r["success"] for r in first["body"]] == [True, True]
+    assert second["body"]["Name"] == "C2"
