@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from connector import clock
 from connector.errors import FatalError
 from connector.sandbox.app import create_app
 from connector.sandbox.org import Org
@@ -143,9 +144,9 @@ def running_sandbox(
         target=server.run, kwargs={"sockets": [sock]}, name="sandbox", daemon=True
     )
     thread.start()
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    deadline = clock.monotonic() + START_TIMEOUT_SECONDS
     while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+        if not thread.is_alive() or clock.monotonic() > deadline:
             server.should_exit = True
             sock.close()
             state.org.close()
