@@ -19,6 +19,7 @@ The public API (used by the REST app, Collections, Bulk API 2.0 and the Tooling 
     org.count(sobject, include_deleted=False) -> int; org.object(name) -> ObjectDef | None
     org.record_json(sobject, fields, version, field_defs) -> REST record JSON with attributes
     org.new_id(prefix) -> a fresh 18-character id (jobs `750`, locators `01g`, …)
+    org.setting(key, default) / org.set_setting(key, value)   small persisted values
     org.visible_fields(sobject, user_id) -> list[FieldDef]      the field-level-security hook
     org.editable(sobject, field, user_id) -> bool
     org.add_custom_field(sobject, FieldDef) -> CustomField       persisted; `Activity` → Task+Event
@@ -174,6 +175,7 @@ class Org:
 
     def _load(self, seed: int | None) -> None:
         meta = self._file.meta()
+        self._settings: dict[str, Any] = dict(meta.get("settings") or {})
         for field_id, sobject, data in self._file.custom_fields():
             f = FieldDef.from_json(data)
             self._custom[field_id] = CustomField(field_id, sobject, f)
@@ -236,6 +238,16 @@ class Org:
             new = self._new_id(prefix)
             self._file.save(meta={"counter": self._counter})
             return new
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A small persisted value other parts keep with the org (e.g. the daily API usage)."""
+        return self._settings.get(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Persist `value` (JSON-serialisable) under `key`."""
+        with self._lock:
+            self._settings[key] = value
+            self._file.save(meta={"settings": self._settings})
 
     def _index_object(self, obj: ObjectDef) -> None:
         for f in obj.fields.values():

@@ -52,7 +52,9 @@ def build_state(
     if session_seconds <= 0:
         raise InputError(f"The session timeout must be positive; got {session_seconds} seconds.")
     auth = Auth(org, credentials, fault_switches, instance_url, session_seconds)
-    return SandboxState(org=org, auth=auth, faults=fault_switches, usage=ApiUsage(fault_switches))
+    return SandboxState(
+        org=org, auth=auth, faults=fault_switches, usage=ApiUsage(fault_switches, org)
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:

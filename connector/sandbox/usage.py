@@ -10,7 +10,9 @@ from typing import Any
 from connector import clock
 from connector.sandbox.apierror import ApiError
 from connector.sandbox.faults import Faults
+from connector.sandbox.org import Org
 
+USAGE_KEY = "daily_api_usage"
 KINDS = (
     "auth",
     "crud",
@@ -25,14 +27,21 @@ KINDS = (
 
 
 class ApiUsage:
-    """Counts API calls against the daily allocation (which the faults may lower)."""
+    """Counts API calls against the daily allocation (which the faults may lower).
 
-    def __init__(self, faults: Faults) -> None:
+    The day's count is kept with the org, so a restart does not hand out a fresh allocation.
+    """
+
+    def __init__(self, faults: Faults, org: Org | None = None) -> None:
         self._faults = faults
+        self._org = org
         self._lock = threading.Lock()
         self._day: date = clock.now().date()
         self.used = 0
         self.by_kind: Counter[str] = Counter()
+        saved = org.setting(USAGE_KEY) if org is not None else None
+        if isinstance(saved, dict) and saved.get("day") == self._day.isoformat():
+            self.used = int(saved.get("used", 0))
 
     @property
     def limit(self) -> int:
@@ -43,6 +52,10 @@ class ApiUsage:
         if today != self._day:
             self._day, self.used = today, 0
 
+    def _persist(self) -> None:
+        if self._org is not None:
+            self._org.set_setting(USAGE_KEY, {"day": self._day.isoformat(), "used": self.used})
+
     def charge(self, kind: str, calls: int = 1) -> None:
         """Count `calls` API requests of `kind`; 403 REQUEST_LIMIT_EXCEEDED past the limit."""
         with self._lock:
@@ -51,6 +64,7 @@ class ApiUsage:
                 raise ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.used += calls
             self.by_kind[kind] += calls
+            self._persist()
 
     def note(self, kind: str) -> None:
         """Count a call that does not use the allocation (logins)."""
@@ -75,6 +89,7 @@ class ApiUsage:
         with self._lock:
             self.used = 0
             self.by_kind.clear()
+            self._persist()
 
     def limits(self) -> dict[str, Any]:
         """The `/limits` body: the daily allocation and a few fixed org limits."""

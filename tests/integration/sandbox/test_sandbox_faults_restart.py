@@ -156,9 +156,11 @@ def test_records_and_custom_fields_survive_a_restart(tmp_path: Path, sandbox_key
         sf.Account.update(kept, {"Website": "kept.example"})
         sf.Account.delete(gone)
         org_id = sb.org.org_id
+        used = sb.counters()["api_usage"]["used"]
         session.close()
     with running_sandbox(folder, seed=5) as sb:
         assert sb.org.org_id == org_id
+        assert sb.counters()["api_usage"]["used"] == used  # the day's allocation carries over
         session = sandbox_session(sb)
         sf = Salesforce(instance_url=sb.instance_url, session_id=sb.access_token(),
                         session=session, version="62.0")  # fmt: skip
