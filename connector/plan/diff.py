@@ -106,8 +106,7 @@ def plan_tasks(
     for task in desired:
         existing = open_tasks.get((task.key, task.rule))
         if task.active and existing is None:
-            if task.record_id:
-                actions.append(TaskAction("create", task))
+            actions.append(TaskAction("create", task))
         elif task.active and existing is not None:
             if existing.description != task.description:
                 actions.append(

@@ -81,7 +81,7 @@ class DesiredTask:
     description: str = ""
     due_date: str | None = None  # YYYY-MM-DD
     priority: str = "Normal"
-    owner_id: str | None = None
+    owner_id: str | None = None  # None: the record's owner (looked up when the Task is made)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from connector.errors import LimitReachedError, RetriableError
 from connector.logs import get_logger
 from connector.plan.model import ObjectPlan, Plan, RecordChange, TaskAction
 from connector.push.batching import AdaptiveBatch
-from connector.salesforce import bulk, collections
+from connector.salesforce import bulk, collections, lookups
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.errors import Action, is_batch_too_big
 from connector.salesforce.results import RecordResult
@@ -50,6 +51,7 @@ class PushReport:
     failures: list[Outcome] = field(default_factory=list)
     # (action, its Task key, outcome) for every Task action attempted
     task_results: list[tuple[TaskAction, str, Outcome]] = field(default_factory=list)
+    skipped_tasks: list[tuple[TaskAction, str]] = field(default_factory=list)
     stopped: str | None = None  # why the push stopped early (API limit reached)
 
     @property
@@ -109,6 +111,10 @@ def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) 
     )
 
 
+class _Stopped(Exception):
+    """Raised between batches when the daemon is shutting down."""
+
+
 class Executor:
     """Pushes one Plan; keeps the adaptive batch size per object across calls."""
 
@@ -122,6 +128,7 @@ class Executor:
         task_key_field: str = "Connector_Task_Key__c",
         sleep: Callable[[float], None] = time.sleep,
         progress: Progress | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.client = client
         self.engine = engine
@@ -131,6 +138,7 @@ class Executor:
         self.sleep = sleep
         self.progress = progress or (lambda what, n: None)
         self.report = PushReport()
+        self.stop = stop
         self._rng = random.Random(run_id)
 
     # -- entry point ----------------------------------------------------------------------
@@ -147,10 +155,14 @@ class Executor:
                     else:
                         self._push_collections(obj)
             self._push_tasks(plan.tasks)
-        except LimitReachedError as exc:
+        except (LimitReachedError, _Stopped) as exc:
             self.report.stopped = str(exc)
             log.warning("push.stopped", reason=str(exc))
         return self.report
+
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise _Stopped("The push was asked to stop; what was not sent is sent next run.")
 
     # -- records via sObject Collections ----------------------------------------------------
     def _push_collections(self, obj: ObjectPlan) -> None:
@@ -182,6 +194,7 @@ class Executor:
         attempts: Counter[int] = Counter()
         max_attempts = self.settings.max_retries + 1
         while queue:
+            self._check_stop()
             chunk = [queue.popleft() for _ in range(min(batch.size, len(queue)))]
             chunk_keys = [keys[id(c)] for c in chunk]
             pushlog.mark_sent(self.engine, chunk_keys)
@@ -260,6 +273,7 @@ class Executor:
         for change in obj.changes:
             by_op.setdefault(change.operation, []).append(change)
         for op, changes in by_op.items():
+            self._check_stop()
             key_column = "Id" if op == "update" else str(changes[0].target.external_field)
             keys = {id(c): record_key(c) for c in changes}
             rows = [_wire(c) for c in changes]
@@ -401,9 +415,42 @@ class Executor:
             payload["WhoId" if t.sobject == "Lead" else "WhatId"] = t.record_id
         return payload
 
+    def _resolve(self, actions: Sequence[TaskAction]) -> list[TaskAction]:
+        """Fill in record Ids learned by this push and owners for Tasks assigned to them."""
+        resolved: list[TaskAction] = []
+        missing: dict[str, list[str]] = {}
+        for a in actions:
+            if a.op == "create" and not a.task.record_id:
+                missing.setdefault(a.task.sobject, []).append(a.task.key)
+        ids = {s: pushlog.salesforce_ids(self.engine, s, keys) for s, keys in missing.items()}
+        for a in actions:
+            if a.op == "create" and not a.task.record_id:
+                record_id = ids.get(a.task.sobject, {}).get(a.task.key)
+                if record_id is None:
+                    self.report.skipped_tasks.append(
+                        (a, "the record is not matched in Salesforce yet")
+                    )
+                    continue
+                a = replace(a, task=replace(a.task, record_id=record_id))
+            resolved.append(a)
+        need_owner: dict[str, set[str]] = {}
+        for a in resolved:
+            if a.op == "create" and a.task.owner_id is None and a.task.record_id:
+                need_owner.setdefault(a.task.sobject, set()).add(a.task.record_id)
+        owners: dict[str, str] = {}
+        for sobject, record_ids in need_owner.items():
+            owners.update(lookups.owners(self.client, sobject, record_ids))
+        return [
+            replace(a, task=replace(a.task, owner_id=owners.get(str(a.task.record_id))))
+            if a.op == "create" and a.task.owner_id is None
+            else a
+            for a in resolved
+        ]
+
     def _push_tasks(self, actions: Sequence[TaskAction]) -> None:
         if not actions:
             return
+        actions = self._resolve(actions)
         items = []
         for a in actions:
             key = task_key(a, self.run_id)
@@ -417,6 +464,7 @@ class Executor:
             ],
         )
         for start in range(0, len(items), collections.MAX_RECORDS):
+            self._check_stop()
             chunk = items[start : start + collections.MAX_RECORDS]
             okeys = [f"task:{key}:{a.op}" for a, key, _ in chunk]
             pushlog.mark_sent(self.engine, okeys)

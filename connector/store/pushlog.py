@@ -244,3 +244,22 @@ def run_failures(
             .limit(limit)
         )
         return list(session.scalars(query))
+
+
+def salesforce_ids(engine: sa.Engine, sobject: str, keys: Sequence[str]) -> dict[str, str]:
+    """The Salesforce Id each record was last acknowledged under, by match key."""
+    found: dict[str, str] = {}
+    with engine.connect() as conn:
+        for chunk in batched(list(keys), 500):
+            rows = conn.execute(
+                sa.select(PUSH_STATE.c.match_key, PUSH_STATE.c.salesforce_id)
+                .where(
+                    PUSH_STATE.c.object == sobject,
+                    PUSH_STATE.c.match_key.in_(chunk),
+                    PUSH_STATE.c.salesforce_id.is_not(None),
+                )
+                .distinct()
+            )
+            for key, sf_id in rows:
+                found[key] = sf_id
+    return found

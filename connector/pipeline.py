@@ -1,0 +1,193 @@
+"""One run of the connector: pull → score → plan → push, returning a run report.
+
+`run(settings, "sync")` does all four; the daemon schedules the stages separately
+(`pull`, `score`, `push`, `snapshot`). Every run has a run id on every log line and a row in
+the store's run table; the push holds the store's lease so two daemons never push at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from connector import clock
+from connector.config import Settings
+from connector.errors import ConnectorError, RetriableError
+from connector.logs import bind_run, get_logger, new_run_id
+from connector.plan.model import Plan
+from connector.push.executor import PushReport
+from connector.scoring import ScoreReport, run_scoring
+from connector.source.report import PullReport
+from connector.store import bookkeeping, lease
+from connector.store.engine import make_store_engine
+from connector.store.migrate import current_revision, require_current, upgrade
+
+log = get_logger(__name__)
+
+Stage = Literal["pull", "score", "push", "sync", "snapshot"]
+STAGES: tuple[Stage, ...] = ("pull", "score", "push", "sync", "snapshot")
+PUSH_LEASE = "push"
+LEASE_TTL_SECONDS = 300.0
+Progress = Callable[[str, int, int | None], None]  # (what, done, total)
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the summary, `status` and the metrics endpoint."""
+
+    run_id: str
+    stage: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"  # ok | failed | stopped | skipped
+    pull: PullReport | None = None
+    score: ScoreReport | None = None
+    plan: Plan | None = None
+    push: PushReport | None = None
+    api_calls: int = 0
+    api_usage: dict[str, int] | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def elapsed_seconds(self) -> float:
+        end = self.finished_at or clock.now()
+        return (end - self.started_at).total_seconds()
+
+    def counts(self) -> dict[str, Any]:
+        """Plain counts for the run row."""
+        data: dict[str, Any] = {}
+        if self.pull is not None:
+            data["pull"] = {
+                "events_read": self.pull.events_read,
+                "rollup_rows": self.pull.rollup_rows,
+                "quarantined": sum(self.pull.quarantined.values()),
+            }
+        if self.score is not None:
+            data["score"] = {
+                "accounts": self.score.accounts,
+                "leads": self.score.leads,
+                "new_milestones": self.score.new_milestones,
+            }
+        if self.push is not None:
+            data["push"] = {
+                "sent": dict(self.push.sent),
+                "ok": dict(self.push.ok),
+                "failed": dict(self.push.failed),
+                "retry_later": dict(self.push.retry_later),
+                "tasks": dict(self.push.tasks),
+                "bulk_jobs": self.push.bulk_jobs,
+                "stopped": self.push.stopped,
+            }
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+
+def open_store(settings: Settings) -> sa.Engine:
+    """The store engine; a brand-new SQLite store is created on first use."""
+    engine = make_store_engine(settings.store.url)
+    if engine.dialect.name == "sqlite" and current_revision(engine) is None:
+        upgrade(engine)
+    require_current(engine)
+    return engine
+
+
+def holder_name() -> str:
+    """Who holds the push lease: host and process, for `status`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run(
+    settings: Settings,
+    stage: Stage = "sync",
+    *,
+    as_of: datetime | None = None,
+    run_id: str | None = None,
+    store: sa.Engine | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    force: bool = False,
+) -> RunReport:
+    """Run one stage (or the whole sync) once and record it."""
+    run_id = run_id or new_run_id()
+    bind_run(run_id, stage=stage)
+    engine = store or open_store(settings)
+    report = RunReport(run_id=run_id, stage=stage, started_at=clock.now())
+    as_of = as_of or clock.now()
+    pushing = stage in ("push", "sync")
+    if pushing and not lease.acquire(engine, PUSH_LEASE, holder_name(), LEASE_TTL_SECONDS):
+        holder = lease.current(engine, PUSH_LEASE)
+        report.status = "skipped"
+        report.notes.append(
+            f"another connector ({holder.holder if holder else '?'}) is "
+            "pushing to this store; this run waits for its lease to end"
+        )
+        report.finished_at = clock.now()
+        log.info("run.skipped", reason=report.notes[-1])
+        return report
+    bookkeeping.start_run(engine, run_id, stage)
+    try:
+        if stage in ("pull", "sync"):
+            from connector.source.pull import pull
+
+            report.pull = pull(
+                settings, engine, run_id=f"{run_id}-pull", progress=_pull_progress(progress)
+            )
+        if stage in ("score", "sync", "snapshot"):
+            score_at = as_of
+            if stage == "snapshot":  # finalise yesterday's snapshot in the configured zone
+                local = as_of.astimezone(settings.zone)
+                start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+                score_at = start_of_day - timedelta(microseconds=1)
+            _, report.score = run_scoring(engine, settings, score_at)
+        if stage in ("push", "sync"):
+            from connector.push.run import push_once
+
+            report.plan, report.push, usage, calls = push_once(
+                settings, engine, run_id, as_of=as_of, progress=progress, stop=stop, force=force
+            )
+            report.api_calls, report.api_usage = calls, usage
+        report.status = "ok" if report.push is None or report.push.complete else "stopped"
+    except ConnectorError as exc:
+        report.status = "failed"
+        report.error = str(exc)
+        log.error("run.failed", error=str(exc), retriable=isinstance(exc, RetriableError))
+        raise
+    finally:
+        if pushing:
+            lease.release(engine, PUSH_LEASE, holder_name())
+        report.finished_at = clock.now()
+        bookkeeping.finish_run(
+            engine,
+            run_id,
+            report.status,
+            report.counts(),
+            error=report.error,
+            api_calls=report.api_calls or None,
+            api_usage=report.api_usage,
+        )
+        log.info("run.finished", status=report.status, elapsed=round(report.elapsed_seconds, 3))
+    return report
+
+
+def _pull_progress(progress: Progress | None) -> Any:
+    if progress is None:
+        return None
+
+    def relay(what: str, counts: Any) -> None:
+        done = (
+            counts
+            if isinstance(counts, int)
+            else int(getattr(counts, "get", lambda *_: 0)("events_read", 0) or 0)
+        )
+        progress(f"pull {what}", done, None)
+
+    return relay
