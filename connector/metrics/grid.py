@@ -86,6 +86,7 @@ class UsageGrid:
     _cumsums: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _users: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _starts: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def days(self) -> int:
@@ -112,8 +113,14 @@ class UsageGrid:
     ) -> np.ndarray:
         """Sum of `values` over days [t−offset−width+1, t−offset] for each column t."""
         c = self._cumsum(key, values)
-        hi = np.clip(cols - offset + 1, 0, self.days)
-        lo = np.clip(cols - offset - width + 1, 0, self.days)
+        hi = cols - offset + 1
+        lo = hi - width
+        k = cols.size
+        if k and lo[0] >= 0 and hi[-1] <= self.days and hi[-1] - hi[0] == k - 1:
+            # contiguous days (every frame): slices, no gather
+            return c[:, hi[0] : hi[-1] + 1] - c[:, lo[0] : lo[-1] + 1]
+        hi = np.clip(hi, 0, self.days)
+        lo = np.clip(lo, 0, self.days)
         return c[:, hi] - c[:, lo]
 
     def events_window(self, width: int, cols: np.ndarray, offset: int = 0) -> np.ndarray:
@@ -166,7 +173,9 @@ class UsageGrid:
         end = np.minimum(col + width, nxt)
         stride = d + 1
         size = self.n * stride
-        diff = np.bincount(ent * stride + col, minlength=size).astype(np.int32)
+        if self._starts is None:  # where each user's coverage starts: the same for every width
+            self._starts = np.bincount(ent * stride + col, minlength=size).astype(np.int32)
+        diff = self._starts.copy()
         inside = end < stride
         diff -= np.bincount(ent[inside] * stride + end[inside], minlength=size).astype(np.int32)
         return np.cumsum(diff.reshape(self.n, stride), axis=1)[:, :d].astype(np.int32)

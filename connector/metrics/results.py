@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from connector.metrics.inputs import AccountMemory, day_from_number, day_number
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneHit:
+class MilestoneHit(NamedTuple):
     """A milestone reached in this run (first time ever), with the day it first held."""
 
     name: str
