@@ -136,6 +136,8 @@ class UsageDaily(StoreModel, table=True):
     module: str = _key(128)
     events: int = Field(nullable=False)
     duration_seconds: float | None = Field(default=None, nullable=True)
+    first_at: datetime | None = _ts()  # earliest event of the row (the as-of cut-off)
+    last_at: datetime | None = _ts()  # latest event of the row (last_active_at)
 
 
 class EventDaily(StoreModel, table=True):
@@ -149,6 +151,7 @@ class EventDaily(StoreModel, table=True):
     event: str = _key()
     events: int = Field(nullable=False)
     users: int = Field(nullable=False)
+    first_at: datetime | None = _ts()  # earliest occurrence that day
 
 
 # --- computed by scoring ----------------------------------------------------------------------
@@ -286,6 +289,8 @@ class TaskState(StoreModel, table=True):
     opened_at: datetime | None = _ts()
     closed_at: datetime | None = _ts()
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    task_key: str | None = _text(64)  # the Task's key-field value, one per occurrence
+    description: str | None = _text(None)  # what the open Task says, to refresh it on change
 
 
 class RecordError(StoreModel, table=True):
@@ -351,6 +356,17 @@ class QuarantinedRow(StoreModel, table=True):
     raw: dict[str, Any] | None = _json()
     run_id: str = Field(sa_type=sa.String(32), nullable=False)
     seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class SalesforceCache(StoreModel, table=True):
+    """Slow-changing Salesforce answers kept between runs (describes, User ids), so a sync
+    with nothing new spends no API calls re-reading them."""
+
+    __tablename__ = "salesforce_cache"
+
+    key: str = _key(128)
+    value: Any = _json()
+    fetched_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class Lease(StoreModel, table=True):
