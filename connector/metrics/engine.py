@@ -364,6 +364,11 @@ def _account_results(
     names = list(columns)
     rows = list(zip(*(columns[m] for m in names), strict=True)) if names else []
     no_tags: frozenset[str] = frozenset()
+    hits: dict[tuple[str, date], MilestoneHit] = {}  # shared: many accounts, few dates
+
+    def hit(name: str, when: date) -> MilestoneHit:
+        return MilestoneHit(name, labels.get(name, name), when)
+
     results = []
     for i, facts in enumerate(accounts):
         metrics = dict(zip(names, rows[i], strict=True))
@@ -371,7 +376,7 @@ def _account_results(
         all_reached = {name: days[i] for name, days in reached.items() if days[i] is not None}
         previous = mem.milestones if mem is not None else {}
         new = tuple(
-            MilestoneHit(name, labels.get(name, name), when)
+            hits.get((name, when)) or hits.setdefault((name, when), hit(name, when))
             for name, when in all_reached.items()
             if name not in previous
         )
