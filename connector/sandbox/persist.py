@@ -11,7 +11,14 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from connector.errors import InputError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one sandbox per file is on the user
+    fcntl = None  # type: ignore[assignment]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -22,22 +29,52 @@ CREATE TABLE IF NOT EXISTS custom_fields (
 """
 
 
+def _claim(path: Path) -> IO[bytes]:
+    """An exclusive lock beside the org file: two sandboxes on one file would diverge."""
+    handle = open(path.with_name(path.name + ".lock"), "wb")  # noqa: SIM115 (held open)
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise InputError(
+                f"Another sandbox is already serving {path}. Stop it, or give this one its "
+                "own --data file."
+            ) from None
+    return handle
+
+
 class OrgFile:
     """One SQLite file holding one org; safe to call from several threads."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._lock_file: IO[bytes] | None = None
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_file = _claim(self.path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._release()
+            raise InputError(
+                f"{self.path} is not a sandbox org file ({exc}). Point --data at a new path or "
+                "at a file an earlier sandbox wrote."
+            ) from None
+
+    def _release(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing drops the lock
+            self._lock_file = None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._release()
 
     def meta(self) -> dict[str, Any]:
         """Every stored setting, decoded."""

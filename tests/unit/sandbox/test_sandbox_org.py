@@ -133,3 +133,22 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     assert reopened.ensure_user("p@example.com") == user
     assert reopened.create("Account", {"Name": "New"}, user_id=user).id != kept
     reopened.close()
+
+
+def test_one_org_file_serves_one_sandbox_at_a_time(tmp_path: Path) -> None:
+    from connector.errors import InputError
+
+    first = Org(tmp_path / "busy.db", seed=1)
+    with pytest.raises(InputError, match="Another sandbox is already serving"):
+        Org(tmp_path / "busy.db", seed=1)
+    first.close()
+    Org(tmp_path / "busy.db", seed=1).close()  # free again once closed
+
+
+def test_a_file_that_is_not_an_org_is_refused(tmp_path: Path) -> None:
+    from connector.errors import InputError
+
+    junk = tmp_path / "notes.db"
+    junk.write_text("this is not SQLite " * 100)
+    with pytest.raises(InputError, match="is not a sandbox org file"):
+        Org(junk, seed=1)
