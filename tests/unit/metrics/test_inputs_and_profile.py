@@ -114,3 +114,17 @@ def test_lifecycle_overrides_come_first(tmp_path: Path) -> None:
     paid = AccountFacts("b", status="paying", paid_at=at(40))
     assert one([paid], [use("b", "u", 1)], rules=rules).lifecycle_stage == "mature"
     assert AS_OF.date() == T
+
+
+def test_no_accounts_and_no_usage() -> None:
+    out = score(ScoringInput(accounts=[], usage=UsageTable.empty(), as_of=AS_OF), shipped_rules())
+    assert out.accounts == ()
+    assert out.evaluation_day == T
+    lonely = score(
+        ScoringInput(accounts=ACCOUNTS, usage=UsageTable.empty(), as_of=AS_OF),
+        shipped_rules(),
+        snapshot_from=ago(3),
+    )
+    assert [r.metrics["events_30d"] for r in lonely.accounts] == [0, 0]
+    assert lonely.history is not None
+    assert lonely.history.days == 4
