@@ -25,13 +25,6 @@ TIME_FIELDS = ("created_at", "trial_started_at", "trial_ends_at", "paid_at", "ca
 TEXT_FIELDS = ("account_id", "name", "plan", "csm_email", "parent_account_id")
 
 
-def local_day(t: datetime | None, zone: ZoneInfo) -> float:
-    """The calendar day (day number) of a time in the zone; NaN for None."""
-    if t is None:
-        return float("nan")
-    return float(day_number(t.astimezone(zone).date()))
-
-
 def local_days(seconds: np.ndarray, zone: ZoneInfo) -> np.ndarray:
     """Calendar days (day numbers) in the zone of UTC epoch seconds; NaN stays NaN.
 
@@ -136,8 +129,9 @@ class FactColumns:
         base = np.where((cur == CANCELLED) & np.isnan(paid_d) & np.isnan(trial_d), PAYING, FREE)
         status = np.broadcast_to(base, (self.n, t.shape[1])).copy()
         with np.errstate(invalid="ignore"):
-            status = np.where(trial_d <= t, TRIAL, status)
-            status = np.where((cur == FREE) & (trial_end_d <= t) & (trial_d <= t), FREE, status)
+            # a free account was on trial only while its (known) trial lasted
+            on_trial = (trial_d <= t) & ((cur != FREE) | (t < trial_end_d))
+            status = np.where(on_trial, TRIAL, status)
             status = np.where(
                 ((cur == PAYING) | (cur == CANCELLED)) & (paid_d <= t), PAYING, status
             )

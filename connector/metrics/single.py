@@ -130,11 +130,11 @@ def status_on(facts: AccountFacts, day: date, zone: ZoneInfo) -> str:
     status = "free"
     if facts.status == "cancelled" and paid is None and trial is None:
         status = "paying"
-    if trial is not None and trial <= day:
-        status = "trial"
     ends = d(facts.trial_ends_at)
-    if facts.status == "free" and ends is not None and ends <= day and trial and trial <= day:
-        status = "free"
+    # a free account was on trial only while its (known) trial lasted
+    free_after = facts.status == "free" and (ends is None or day >= ends)
+    if trial is not None and trial <= day and not free_after:
+        status = "trial"
     if facts.status in ("paying", "cancelled") and paid is not None and paid <= day:
         status = "paying"
     if facts.status == "cancelled" and cancelled is not None and cancelled <= day:

@@ -199,3 +199,19 @@ def test_evaluation_time_must_be_timezone_aware() -> None:
 
 def test_as_of_default_constants_are_consistent() -> None:
     assert AS_OF.date() == T
+
+
+def test_status_on_past_days_comes_from_the_dates() -> None:
+    accounts = [
+        # a free account whose trial ended on T−3
+        AccountFacts("ended", status="free", trial_started_at=at(10), trial_ends_at=at(3)),
+        # a free account with an old trial of unknown end: free throughout
+        AccountFacts("old", status="free", trial_started_at=at(10)),
+        # cancelled on T−2 after paying from T−6
+        AccountFacts("gone", status="cancelled", paid_at=at(6), cancelled_at=at(2)),
+    ]
+    history = run(accounts, snapshot_from=ago(11)).history
+    assert history is not None
+    assert history.series("status", "ended") == ["free"] + ["trial"] * 7 + ["free"] * 4
+    assert history.series("status", "old") == ["free"] * 12
+    assert history.series("status", "gone") == ["free"] * 5 + ["paying"] * 4 + ["cancelled"] * 3
