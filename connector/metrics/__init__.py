@@ -39,7 +39,7 @@ from connector.metrics.results import (
 )
 from connector.metrics.rules.loader import RULE_FILES, load_rules
 from connector.metrics.rules.model import RuleSet
-from connector.metrics.single import account_metrics, usage_periods
+from connector.metrics.single import account_metrics, usage_periods, user_activity
 
 __all__ = [
     "RULE_FILES",
@@ -68,4 +68,5 @@ __all__ = [
     "load_rules",
     "score",
     "usage_periods",
+    "user_activity",
 ]

@@ -218,3 +218,25 @@ def usage_periods(
             else None,
         }
     return out
+
+
+def user_activity(
+    rows: Iterable[UsageRow], as_of: datetime, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Per user of an account: events and active days in 30 days and last activity, busiest
+    first (the account profile's user list)."""
+    today = as_of.astimezone(zone).date()
+    by_user: dict[str, list[UsageRow]] = {}
+    for r in counted_rows(rows, as_of, zone):
+        by_user.setdefault(r.user_id, []).append(r)
+    out = [
+        {
+            "user_id": user,
+            "events_30d": events(mine, today, 30),
+            "active_days_30d": active_days(mine, today, 30),
+            "last_active_at": last_active_at(mine, as_of, zone),
+        }
+        for user, mine in by_user.items()
+    ]
+    out.sort(key=lambda u: (-u["events_30d"], u["user_id"]))
+    return out

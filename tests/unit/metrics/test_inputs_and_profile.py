@@ -18,6 +18,7 @@ from connector.metrics import (
     load_rules,
     score,
     usage_periods,
+    user_activity,
 )
 from connector.metrics.facts import local_days
 from connector.metrics.inputs import day_number
@@ -128,3 +129,14 @@ def test_no_accounts_and_no_usage() -> None:
     assert [r.metrics["events_30d"] for r in lonely.accounts] == [0, 0]
     assert lonely.history is not None
     assert lonely.history.days == 4
+
+
+def test_user_activity_lists_the_busiest_users_first() -> None:
+    rows = [use("a", "u1", 1, events=2), use("a", "u2", 2, events=5), use("a", "u2", 3)]
+    rows += [use("a", "u3", 40, events=9)]
+    users = user_activity(rows, AS_OF, ZoneInfo("UTC"))
+    assert [u["user_id"] for u in users] == ["u2", "u1", "u3"]
+    assert users[0]["events_30d"] == 6
+    assert users[0]["active_days_30d"] == 2
+    assert users[2]["events_30d"] == 0
+    assert users[2]["last_active_at"] == datetime(2026, 10, 11, tzinfo=UTC)
