@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import Problem
-from connector.mapping.schema import FieldMapping, ObjectMapping, SalesforceMapping, TaskRule
+from connector.mapping.schema import (
+    TASK_KEY_FIELD,
+    TASK_KEY_TYPE,
+    FieldMapping,
+    ObjectMapping,
+    SalesforceMapping,
+    TaskRule,
+)
 from connector.mapping.sources import source_info
 
 Describe = Mapping[str, Any]
@@ -278,6 +285,26 @@ def task_problems(
         ]
     by_name = fields_by_name(task_describe)
     problems: list[Problem] = []
+    key = by_name.get(TASK_KEY_FIELD.lower())
+    if key is None:
+        problems.append(
+            Problem(
+                where,
+                f"Task.{TASK_KEY_FIELD} is missing: the push upserts Tasks on it, so a Task is "
+                "never "
+                "created twice.",
+                f"run `connector provision --apply` (it creates Activity.{TASK_KEY_FIELD} as a "
+                f"{TASK_KEY_TYPE} External ID, unique field, and grants access).",
+            )
+        )
+    elif not key.get("externalId"):
+        problems.append(
+            Problem(
+                where,
+                f"Task.{TASK_KEY_FIELD} exists but is not an External ID field.",
+                "mark it External ID and Unique in Setup (Activity custom fields).",
+            )
+        )
     needed = list(TASK_FIELDS)
     if any(r.sobject == "Account" for r in rules):
         needed.append(("WhatId", False))

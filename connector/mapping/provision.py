@@ -81,8 +81,11 @@ def make_plan(
 ) -> tuple[ProvisionPlan, dict[str, str]]:
     """The plan for the org as it is now, and the custom field ids the Tooling API lists."""
     client.forget_describe()
-    describes = fetch_describes(client, mapping.objects)
-    found = existing_custom_fields(client, mapping.objects)
+    task_objects = ["Task"] if mapping.task_rules else []
+    describes = fetch_describes(client, [*mapping.objects, *task_objects])
+    found = existing_custom_fields(
+        client, [*mapping.objects, *(["Activity"] if task_objects else [])]
+    )
     plan = plan_provision(
         mapping, describes, _existing_keys(found), create_leads=settings.salesforce.create_leads
     )

@@ -18,8 +18,14 @@ from connector.mapping.describe_check import (
     missing_values,
     operations,
 )
-from connector.mapping.fieldtypes import FieldType
-from connector.mapping.schema import FieldMapping, SalesforceMapping, field_label
+from connector.mapping.fieldtypes import FieldType, parse_type
+from connector.mapping.schema import (
+    TASK_KEY_FIELD,
+    TASK_KEY_TYPE,
+    FieldMapping,
+    SalesforceMapping,
+    field_label,
+)
 
 ACTIVITY_OBJECTS = frozenset({"task", "event"})
 
@@ -118,6 +124,11 @@ def _wanted(mapping: SalesforceMapping) -> list[_Wanted]:
                 _Wanted(f.sobject, f.field, f.type, f.values, f.restricted, f.display_label,
                         False, f.where, f, f.source)
             )  # fmt: skip
+    if mapping.task_rules:
+        out.append(
+            _Wanted("Task", TASK_KEY_FIELD, parse_type(TASK_KEY_TYPE), (), True,
+                    "Connector Task Key", True, mapping.task_rules[0].where, None, "task key")
+        )  # fmt: skip
     return out
 
 
@@ -130,7 +141,9 @@ def _metadata(w: _Wanted) -> dict[str, Any]:
         external_id=w.external_id,
         unique=w.external_id,
         description=(
-            "The product's account id: the key the engagement connector matches Accounts by."
+            "The key the engagement connector upserts its Tasks on (one per rule occurrence)."
+            if w.source == "task key"
+            else "The product's account id: the key the engagement connector matches Accounts by."
             if w.external_id
             else f"Written by the engagement connector from {w.source}."
         ),
@@ -188,9 +201,9 @@ def plan_provision(
                 create.append(NewField(w.sobject, w.field, w.type, _metadata(w), w.where))
                 grants.append(Grant(w.sobject, w.field))
             continue
-        obj = mapping.objects[w.sobject]
-        ops = operations(obj, create_leads=create_leads)
-        writable = bool(d.get("updateable")) and (not ops.create or bool(d.get("createable")))
+        obj = mapping.objects.get(w.sobject)
+        creates = operations(obj, create_leads=create_leads).create if obj else True
+        writable = bool(d.get("updateable")) and (not creates or bool(d.get("createable")))
         if w.custom and not writable and not d.get("calculated"):
             grants.append(Grant(w.sobject, w.field))
         if w.mapping is not None:

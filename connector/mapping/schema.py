@@ -14,6 +14,10 @@ from connector.mapping.fieldtypes import FieldType
 from connector.metrics.rules.compile import Expression
 
 OBJECTS = ("Account", "Lead")
+# The Task field that carries each Task's key: an External ID the push upserts Tasks on, so a
+# crash between sending and recording can never create a second Task.
+TASK_KEY_FIELD = "Connector_Task_Key__c"
+TASK_KEY_TYPE = "Text(64)"
 TRANSFORMS = ("round", "percent", "date", "datetime", "picklist", "join", "bool")
 PRIORITIES = ("High", "Normal", "Low")
 ASSIGNEES = ("csm", "owner")

@@ -14,13 +14,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from connector.clock import now
-from connector.plan.model import Pushed
-from connector.store.models import OutboxEntry, PushState, RecordError
+from connector.plan.model import OpenTask, Pushed
+from connector.store.models import OutboxEntry, PushState, RecordError, SalesforceCache, TaskState
 from connector.store.upsert import batched, upsert
 
 OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
 PUSH_STATE = PushState.__table__  # type: ignore[attr-defined]
 RECORD_ERRORS = RecordError.__table__  # type: ignore[attr-defined]
+CACHE = SalesforceCache.__table__  # type: ignore[attr-defined]
+TASKS = TaskState.__table__  # type: ignore[attr-defined]
 
 PENDING, SENT, DONE, FAILED, RETRY, SUPERSEDED = (
     "pending",
@@ -263,3 +265,92 @@ def salesforce_ids(engine: sa.Engine, sobject: str, keys: Sequence[str]) -> dict
             for key, sf_id in rows:
                 found[key] = sf_id
     return found
+
+
+def cache_get(engine: sa.Engine, key: str, max_age_seconds: float) -> Any | None:
+    """A cached Salesforce answer no older than `max_age_seconds`, or None."""
+    table = CACHE
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(table.c.value, table.c.fetched_at).where(table.c.key == key)
+        ).first()
+    if row is None or (now() - row.fetched_at).total_seconds() > max_age_seconds:
+        return None
+    return row.value
+
+
+def cache_put(engine: sa.Engine, key: str, value: Any) -> None:
+    """Remember a Salesforce answer."""
+    table = CACHE
+    with engine.begin() as conn:
+        upsert(conn, table, [{"key": key, "value": value, "fetched_at": now()}], ["key"])
+
+
+def cache_drop(engine: sa.Engine, prefix: str = "") -> None:
+    """Forget cached answers (all, or those whose key starts with `prefix`)."""
+    table = CACHE
+    with engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.key.startswith(prefix)))
+
+
+def open_tasks(engine: sa.Engine) -> dict[tuple[str, str], OpenTask]:
+    """Tasks the connector opened and has not closed, by (record key, rule)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(TASKS).where(TASKS.c.state == "open")).mappings()
+        return {
+            (r["record_id"], r["rule"]): OpenTask(
+                r["record_id"],
+                r["rule"],
+                r["salesforce_task_id"],
+                r["task_key"] or "",
+                r["description"] or "",
+            )
+            for r in rows
+        }
+
+
+def record_tasks(
+    engine: sa.Engine, results: Sequence[tuple[str, str, str, str, str, str | None, str, str]]
+) -> None:
+    """Store Task states after a push: (key, rule, object, op, task key, sf id, description,
+    status) per action; only actions Salesforce acknowledged change the state."""
+    at = now()
+    rows = []
+    for key, rule, sobject, op, task_key, sf_id, description, status in results:
+        if status != DONE:
+            continue
+        rows.append(
+            {
+                "record_id": key,
+                "rule": rule,
+                "object": sobject,
+                "salesforce_task_id": sf_id,
+                "state": "closed" if op == "close" else "open",
+                "condition": op != "close",
+                "opened_at": at if op == "create" else None,
+                "closed_at": at if op == "close" else None,
+                "updated_at": at,
+                "task_key": task_key,
+                "description": description,
+            }
+        )
+    if not rows:
+        return
+    with engine.begin() as conn:
+        for row in rows:
+            update = {k: v for k, v in row.items() if v is not None or k == "closed_at"}
+            if row["opened_at"] is None:
+                update.pop("opened_at", None)
+            if row["salesforce_task_id"] is None:
+                update.pop("salesforce_task_id", None)
+            changed = conn.execute(
+                TASKS.update()
+                .where(TASKS.c.record_id == key_of(row), TASKS.c.rule == row["rule"])
+                .values(**update)
+            ).rowcount
+            if not changed:
+                conn.execute(TASKS.insert().values(**row))
+
+
+def key_of(row: Mapping[str, Any]) -> str:
+    return str(row["record_id"])

@@ -101,6 +101,8 @@ def task() -> dict[str, Any]:
             fd("OwnerId", "reference"),
             fd("WhatId", "reference"),
             fd("WhoId", "reference"),
+            fd("Connector_Task_Key__c", "string", length=64, externalId=True, unique=True,
+               idLookup=True),
         ],
     }
 
