@@ -359,6 +359,7 @@ def _account_results(
     stage = _as_list(now.name("lifecycle_stage"), shape)
     status = _as_list(now.name("status"), shape)
     tags = evaluate_tags(now, rules.tags)
+    verdicts = {name: expr.holds(now, shape)[:, -1].tolist() for name, expr in rules.conditions}
     labels = {m.name: m.label for m in rules.milestones}
     reached = _day_lists(now.ctx.milestone_days)
     names = list(columns)
@@ -401,6 +402,7 @@ def _account_results(
                 tags_removed=removed,
                 milestones=all_reached,
                 new_milestones=new,
+                conditions={name: bool(v[i]) for name, v in verdicts.items()},
             )
         )
     return results

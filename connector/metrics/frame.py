@@ -173,12 +173,7 @@ class Frame:
             known = getattr(mem, name, None) if name in DERIVED else mem.metrics.get(name)
             if known is None and name not in mem.metrics and name not in DERIVED:
                 continue
-            if typ.kind == "enum":
-                v.data[i, -1] = float(typ.labels.index(known)) if known in typ.labels else NAN
-            elif known is None:
-                v.data[i, -1] = NAN
-            else:
-                v.data[i, -1] = float(known)
+            v.data[i, -1] = _code(known, typ.labels) if typ.kind == "enum" else _number(known)
 
     # --- metrics -----------------------------------------------------------------------
     def _metric(self, name: str) -> Vec:
@@ -289,3 +284,17 @@ class Frame:
         """One day's values of a name, as a 1-D array over entities."""
         v = self.name(name)
         return np.broadcast_to(np.asarray(v.data), self.shape)[:, col]
+
+
+def _code(label: Any, labels: tuple[str, ...]) -> float:
+    return float(labels.index(label)) if label in labels else NAN
+
+
+def _number(value: Any) -> float:
+    """A remembered number (or true/false) as stored; anything unreadable counts as unknown."""
+    if value is None:
+        return NAN
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return NAN

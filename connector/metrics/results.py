@@ -45,6 +45,7 @@ class AccountResult:
     tags_removed: frozenset[str]
     milestones: Mapping[str, date]  # every milestone ever reached, with its date
     new_milestones: tuple[MilestoneHit, ...]
+    conditions: Mapping[str, bool] = field(default_factory=dict)  # RuleSet.conditions verdicts
 
     @property
     def engagement_score(self) -> int:

@@ -151,6 +151,9 @@ class RuleSet:
     milestones: tuple[MilestoneRule, ...]
     engagement: EngagementModel = field(default_factory=EngagementModel)
     files: tuple[str, ...] = ()
+    # Named conditions evaluated for every account on the evaluation day (e.g. Task rules
+    # from the Salesforce mapping); their verdicts land in AccountResult.conditions.
+    conditions: tuple[tuple[str, Expression], ...] = ()
 
     def expressions(self) -> Iterator[Expression]:
         """Every expression in the rule set."""
@@ -169,6 +172,7 @@ class RuleSet:
         yield from (r.when for r in self.lifecycle.overrides)
         yield from (t.when for t in self.tags)
         yield from (m.when for m in self.milestones)
+        yield from (e for _, e in self.conditions)
 
     def needs(self) -> Needs:
         """Merged needs (look-back days, event and module names) of every rule."""

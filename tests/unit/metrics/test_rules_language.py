@@ -273,3 +273,22 @@ def test_shipped_rules_load_cleanly() -> None:
     }
     assert rules.needs().lookback_days >= 30
     assert np.isfinite(rules.needs().lookback_days)
+
+
+def test_previous_reads_the_last_runs_metrics_on_the_evaluation_day() -> None:
+    from connector.metrics import AccountMemory
+
+    rule = "engagement_score - previous(engagement_score) >= 20"
+    rows = [use("a", "u1", 1)]
+    earlier = {"a": AccountMemory(metrics={"engagement_score": 10})}
+    assert holds(rule, PAYING, rows, previous=earlier)  # 50 now, 10 before
+    steady = {"a": AccountMemory(metrics={"engagement_score": 45})}
+    assert not holds(rule, PAYING, rows, previous=steady)
+    unreadable = {"a": AccountMemory(metrics={"engagement_score": "n/a"})}
+    assert not holds(rule, PAYING, rows, previous=unreadable)
+    assert holds(
+        "changed(usage_trend)",
+        PAYING,
+        rows,
+        previous={"a": AccountMemory(metrics={"usage_trend": "down"})},
+    )
