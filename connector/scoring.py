@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from connector.config import Settings
 from connector.logs import get_logger
+from connector.mapping import load_mapping
 from connector.metrics.engine import BASE_LOOKBACK_DAYS, score
 from connector.metrics.inputs import (
     AccountFacts,
@@ -61,9 +62,13 @@ class ScoreReport:
 
 
 def load_rule_set(settings: Settings, attributes: set[str] | None = None) -> RuleSet:
-    """The rules from the configured mappings folder, or the shipped defaults."""
+    """The rules from the configured mappings folder (or the shipped defaults), plus the
+    Salesforce mapping's Task conditions, so scoring decides which Tasks should be open."""
     folder = settings.mappings or shipped("mappings")
-    return load_rules(folder, attributes=attributes)
+    rules = load_rules(folder, attributes=attributes)
+    mapping = load_mapping(settings)
+    conditions = tuple((t.name, t.condition) for t in mapping.task_rules)
+    return replace(rules, conditions=conditions)
 
 
 def _facts(engine: sa.Engine) -> list[AccountFacts]:
