@@ -8,6 +8,7 @@ chunks, so memory stays flat whatever the source size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -50,6 +51,98 @@ def tune_session(conn: sa.Connection) -> None:
         conn.exec_driver_sql("SET LOCAL jit = off")
 
 
+#: Dialects that materialise a CTE used twice, so both rollups come from one pass.
+SINGLE_PASS_DIALECTS = ("postgresql", "sqlite")
+
+
+def _usage_query(a: sa.Subquery) -> sa.Select[Any]:
+    return sa.select(
+        a.c.reason,
+        a.c.account_id,
+        a.c.user_id,
+        a.c.day,
+        a.c.module,
+        sa.func.count().label("events"),
+        sa.func.sum(a.c.duration_seconds).label("duration"),
+        sa.func.max(a.c.arrival_v).label("max_arrival"),
+        sa.func.sum(a.c.new).label("new"),
+    ).group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module)
+
+
+def _event_query(src: Any) -> sa.Select[Any]:
+    """Distinct users in two hashable steps (per user, then per event name) rather than
+    COUNT(DISTINCT), which makes PostgreSQL sort every event."""
+    per_user = (
+        sa.select(
+            src.c.account_id,
+            src.c.day,
+            src.c.event,
+            (sa.func.sum(src.c.n) if "n" in src.c else sa.func.count()).label("n"),
+        )
+        .where(src.c.reason.is_(None))
+        .group_by(src.c.account_id, src.c.day, src.c.event, src.c.user_id)
+        .subquery("per_user")
+    )
+    return sa.select(
+        per_user.c.account_id,
+        per_user.c.day,
+        per_user.c.event,
+        sa.func.sum(per_user.c.n).label("events"),
+        sa.func.count().label("users"),
+    ).group_by(per_user.c.account_id, per_user.c.day, per_user.c.event)
+
+
+def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
+    """Both rollups from one scan of the events: a fine GROUP BY (…, module, event) kept as a
+    CTE, then summed two ways. Rows come back usage first (`kind` 0), then event names (1)."""
+    fine = (
+        sa.select(
+            a.c.reason,
+            a.c.account_id,
+            a.c.user_id,
+            a.c.day,
+            a.c.module,
+            a.c.event,
+            sa.func.count().label("n"),
+            sa.func.sum(a.c.duration_seconds).label("duration"),
+            sa.func.max(a.c.arrival_v).label("max_arrival"),
+            sa.func.sum(a.c.new).label("new"),
+        )
+        .group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event)
+        .cte("fine")
+    )
+    usage = sa.select(
+        sa.literal_column("0").label("kind"),
+        fine.c.reason,
+        fine.c.account_id,
+        fine.c.user_id,
+        fine.c.day,
+        fine.c.module,
+        sa.null().label("event"),
+        sa.func.sum(fine.c.n).label("events"),
+        sa.func.sum(fine.c.duration).label("duration"),
+        sa.func.max(fine.c.max_arrival).label("max_arrival"),
+        sa.func.sum(fine.c.new).label("new"),
+        sa.null().label("users"),
+    ).group_by(fine.c.reason, fine.c.account_id, fine.c.user_id, fine.c.day, fine.c.module)
+    named = _event_query(fine).subquery("named")
+    events = sa.select(
+        sa.literal_column("1"),
+        sa.null(),
+        named.c.account_id,
+        sa.null(),
+        named.c.day,
+        sa.null(),
+        named.c.event,
+        named.c.events,
+        sa.null(),
+        sa.null(),
+        sa.null(),
+        named.c.users,
+    )
+    return sa.union_all(usage, events).order_by(sa.literal_column("kind"))
+
+
 def read_pushdown(
     conn: sa.Connection,
     rel: Relation,
@@ -68,60 +161,57 @@ def read_pushdown(
         read.samples += duplicate_samples(conn, rel, bucketer, window)
         ev = dedup(rel, bucketer, window)
     a = annotated(ev, bucketer, window)
-    usage_q = sa.select(
-        a.c.reason,
-        a.c.account_id,
-        a.c.user_id,
-        a.c.day,
-        a.c.module,
-        sa.func.count().label("events"),
-        sa.func.sum(a.c.duration_seconds).label("duration"),
-        sa.func.max(a.c.arrival_v).label("max_arrival"),
-        sa.func.sum(a.c.new).label("new"),
-    ).group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module)
     raw_max: list[Any] = []
+    streamed = conn.execution_options(stream_results=True, yield_per=chunk_size)
 
-    def groups() -> Iterator[UsageGroup]:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(usage_q)
-        for reason, account, user, day, module, events, duration, max_arrival, new in result:
-            if reason is not None:
-                read.bad[reason] += events
-            elif max_arrival is not None:
-                raw_max.append(max_arrival)
-                if len(raw_max) > 1:
-                    raw_max[:] = [max(raw_max)]
-            yield UsageGroup(
-                reason,
-                account,
-                user,
-                as_day(day),
-                module,
-                int(events),
-                float(duration) if duration is not None else None,
-                bucketer.to_datetime(max_arrival),
-                int(new or 0),
-            )
+    def usage_group(
+        reason: Any,
+        account: Any,
+        user: Any,
+        day: Any,
+        module: Any,
+        events: Any,
+        duration: Any,
+        max_arrival: Any,
+        new: Any,
+    ) -> UsageGroup:
+        if reason is not None:
+            read.bad[reason] += int(events)
+        elif max_arrival is not None and (not raw_max or max_arrival > raw_max[0]):
+            raw_max[:] = [max_arrival]
+        return UsageGroup(
+            reason,
+            account,
+            user,
+            as_day(day),
+            module,
+            int(events),
+            float(duration) if duration is not None else None,
+            bucketer.to_datetime(max_arrival),
+            int(new or 0),
+        )
 
-    unknown = usage_sink(groups())
-    # Distinct users in two hashable steps (per user, then per event name) rather than
-    # COUNT(DISTINCT), which makes PostgreSQL sort every event.
-    per_user = (
-        sa.select(a.c.account_id, a.c.day, a.c.event, sa.func.count().label("n"))
-        .where(a.c.reason.is_(None))
-        .group_by(a.c.account_id, a.c.day, a.c.event, a.c.user_id)
-        .subquery("per_user")
-    )
-    event_q = sa.select(
-        per_user.c.account_id,
-        per_user.c.day,
-        per_user.c.event,
-        sa.func.sum(per_user.c.n).label("events"),
-        sa.func.count().label("users"),
-    ).group_by(per_user.c.account_id, per_user.c.day, per_user.c.event)
+    if conn.dialect.name in SINGLE_PASS_DIALECTS:
+        rows = iter(streamed.execute(single_pass_query(a)))
+        first_named: list[Any] = []
+
+        def groups() -> Iterator[UsageGroup]:
+            for row in rows:
+                if row[0] == 1:
+                    first_named.append(row)
+                    return
+                yield usage_group(*row[1:6], *row[7:11])
+
+        unknown = usage_sink(groups())
+        named_rows: Iterator[Any] = (
+            (r[2], r[4], r[6], r[7], r[11]) for r in itertools.chain(first_named, rows)
+        )
+    else:
+        unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
+        named_rows = iter(streamed.execute(_event_query(a)))
 
     def event_rows() -> Iterator[tuple[str, date, str, int, int]]:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(event_q)
-        for account, day, event, events, users in result:
+        for account, day, event, events, users in named_rows:
             yield account, as_day(day), event, int(events), int(users)  # type: ignore[misc]
 
     event_sink(event_rows())
