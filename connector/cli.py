@@ -337,6 +337,61 @@ def provision(
         raise typer.Exit(2)
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Evaluate as of this time (ISO 8601; default now), to "
+                 "reproduce results or back-fill history."),
+]
+
+
+@app.command()
+def plan(
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole plan as JSON.")] = False,
+) -> None:
+    """Dry run: score, then show per object which fields would change (before → after), the
+    Tasks to open or close, what is skipped and why, and the API calls it would cost.
+    Makes only read calls to Salesforce."""
+    from connector import clock
+    from connector.pipeline import open_store
+    from connector.plan import explain
+    from connector.push.run import make_plan
+    from connector.salesforce.client import SalesforceClient
+    from connector.scoring import run_scoring
+
+    settings, _ = _store_engine(config)
+    engine = open_store(settings)
+    when = _parse_as_of(as_of) or clock.now()
+    run_scoring(engine, settings, when)
+    with SalesforceClient(settings) as client:
+        the_plan = make_plan(settings, engine, client, when)
+    if as_json:
+        console.print_json(json.dumps(explain.as_dict(the_plan), default=str))
+    else:
+        console.print(explain.render(the_plan))
+
+
+@app.command()
+def sync(
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Push even a plan that blanks many fields Salesforce holds.")] = False,
+) -> None:
+    """Pull, score and push once, with progress, ending with a one-screen summary."""
+    from connector.pipeline import run as run_pipeline
+    from connector.run_view import run_progress, summary
+
+    settings, _ = _store_engine(config)
+    with run_progress(err_console) as progress:
+        report = run_pipeline(settings, "sync", as_of=_parse_as_of(as_of), progress=progress,
+                              force=force)
+    console.print(summary(report))
+    if report.status not in ("ok", "skipped"):
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into exit codes and readable messages."""
     try:

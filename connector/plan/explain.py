@@ -1,0 +1,178 @@
+"""Explain a Plan: the dry run `connector plan` prints, as readable text or JSON.
+
+Explaining and executing are two readers of the same immutable Plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from connector.plan.model import Plan
+
+SHOWN_RECORDS = 10
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
+    """The plan as JSON-ready data (every record unless `limit`)."""
+    objects = []
+    for o in plan.objects:
+        changes = o.changes if limit is None else o.changes[:limit]
+        objects.append(
+            {
+                "object": o.sobject,
+                "changed_records": len(o.changes),
+                "unchanged_records": o.unchanged,
+                "api": "bulk" if o.use_bulk else "collections",
+                "field_changes": dict(Counter(c.field for ch in o.changes for c in ch.changes)),
+                "records": [
+                    {
+                        "key": ch.target.key,
+                        "operation": ch.operation,
+                        "salesforce_id": ch.target.salesforce_id,
+                        "changes": [
+                            {
+                                "field": c.field,
+                                "before": c.before,
+                                "after": c.after,
+                                "first_push": c.first_push,
+                            }
+                            for c in ch.changes
+                        ],
+                    }
+                    for ch in changes
+                ],
+            }
+        )
+    return {
+        "objects": objects,
+        "tasks": [
+            {
+                "op": a.op,
+                "object": a.task.sobject,
+                "key": a.task.key,
+                "rule": a.task.rule,
+                "subject": a.task.subject,
+                "due": a.task.due_date,
+                "priority": a.task.priority,
+            }
+            for a in plan.tasks
+        ],
+        "skipped": [
+            {"object": s.sobject, "key": s.key, "reason": s.reason, "detail": s.detail}
+            for s in plan.skipped
+        ],
+        "collisions": [
+            {"object": c.sobject, "salesforce": c.salesforce_ref, "keys": list(c.keys)}
+            for c in plan.collisions
+        ],
+        "warnings": list(plan.warnings),
+        "api_cost": {
+            "calls": plan.cost.total_calls,
+            "collections_calls": plan.cost.collections_calls,
+            "bulk_jobs": plan.cost.bulk_jobs,
+            "bulk_calls": plan.cost.bulk_calls,
+            "task_calls": plan.cost.task_calls,
+            "remaining_today": plan.cost.remaining,
+            "daily_limit": plan.cost.limit,
+            "share_of_remaining": plan.cost.share_of_remaining,
+        },
+    }
+
+
+def render(plan: Plan) -> RenderableType:
+    """A one-screen explanation: per object the field diffs, then Tasks, skips and cost."""
+    parts: list[RenderableType] = []
+    if plan.empty and not plan.skipped and not plan.collisions:
+        parts.append(Text("Nothing to send: Salesforce already holds every value.", "green"))
+    for o in plan.objects:
+        how = "Bulk API 2.0" if o.use_bulk else "sObject Collections"
+        parts.append(
+            Text(
+                f"{o.sobject}: {len(o.changes)} record(s) to write via {how}, "
+                f"{o.unchanged} unchanged",
+                style="bold",
+            )
+        )
+        if not o.changes:
+            continue
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("record", "field", "before", "after"):
+            table.add_column(col)
+        for ch in o.changes[:SHOWN_RECORDS]:
+            first = True
+            for c in ch.changes:
+                table.add_row(
+                    ch.target.key if first else "",
+                    c.field,
+                    "(never pushed)" if c.first_push else _short(c.before),
+                    _short(c.after),
+                )
+                first = False
+        parts.append(table)
+        if len(o.changes) > SHOWN_RECORDS:
+            counts = Counter(c.field for ch in o.changes for c in ch.changes)
+            summary = ", ".join(f"{f} ×{n}" for f, n in counts.most_common(8))
+            parts.append(
+                Text(
+                    f"  … and {len(o.changes) - SHOWN_RECORDS} more records "
+                    f"(fields changing: {summary}); --json lists them all",
+                    "dim",
+                )
+            )
+    if plan.tasks:
+        ops = Counter(a.op for a in plan.tasks)
+        parts.append(
+            Text(
+                f"Tasks: {ops['create']} to create, {ops['update']} to update, "
+                f"{ops['close']} to close",
+                style="bold",
+            )
+        )
+        for a in plan.tasks[:SHOWN_RECORDS]:
+            parts.append(
+                Text(f"  {a.op:<6} {a.task.sobject} {a.task.key}: {a.task.subject or a.task.rule}")
+            )
+    if plan.collisions:
+        parts.append(
+            Text(
+                f"Colliding ({len(plan.collisions)}): several product records address "
+                "one Salesforce record; none of them is written",
+                "yellow",
+            )
+        )
+        for c in plan.collisions[:SHOWN_RECORDS]:
+            parts.append(Text(f"  {c.sobject} {c.salesforce_ref}: {', '.join(c.keys)}"))
+    if plan.skipped:
+        reasons = Counter(s.reason for s in plan.skipped)
+        parts.append(
+            Text("Skipped: " + ", ".join(f"{n} {r}" for r, n in reasons.items()), "yellow")
+        )
+        for s in plan.skipped[:5]:
+            parts.append(Text(f"  {s.sobject} {s.key}: {s.reason} ({s.detail})", "dim"))
+    if plan.warnings:
+        parts.append(Text(f"Warnings ({len(plan.warnings)}):", "yellow"))
+        for w in plan.warnings[:5]:
+            parts.append(Text(f"  {w}", "dim"))
+    cost = plan.cost
+    line = (
+        f"API cost: {cost.total_calls} call(s) — {cost.collections_calls} Collections, "
+        f"{cost.bulk_jobs} Bulk job(s) ({cost.bulk_calls} calls), {cost.task_calls} for Tasks"
+    )
+    if cost.remaining is not None:
+        share = cost.share_of_remaining or 0.0
+        line += (
+            f"; {cost.remaining:,} of {cost.limit:,} daily calls left, this push uses "
+            f"{share:.2%} of them"
+        )
+    parts.append(Text(line, style="bold"))
+    return Group(*parts)
