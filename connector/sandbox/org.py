@@ -479,13 +479,21 @@ class Org:
         """The fields `user_id` can see on `sobject` (describe, query and writes consult this).
 
         Fields added while FLS mode is on stay hidden until a FieldPermissions record with
-        PermissionsRead grants them to a permission set assigned to the user.
+        PermissionsRead grants them to a permission set assigned to the user; granted read
+        without PermissionsEdit, they come back neither createable nor updateable, as a real
+        org's describe reports them.
         """
         obj = self.schema.get(sobject)
         if obj is None:
             return []
-        hidden, _ = self._hidden(obj, user_id)
-        return [f for f in obj.fields.values() if f.name.lower() not in hidden]
+        hidden, readonly = self._hidden(obj, user_id)
+        if not hidden and not readonly:
+            return list(obj.fields.values())
+        return [
+            replace(f, createable=False, updateable=False) if f.name.lower() in readonly else f
+            for f in obj.fields.values()
+            if f.name.lower() not in hidden
+        ]
 
     def editable(self, sobject: str, field: str, user_id: str) -> bool:
         """Whether `user_id` may write `field` (granted PermissionsEdit when FLS-guarded)."""

@@ -115,6 +115,8 @@ def test_fls_hides_until_field_permissions_grant(tmp_path: Path) -> None:
     assert grant.success
     assert "Score__c" in {f.name for f in org.visible_fields("Lead", user)}
     assert not org.editable("Lead", "Score__c", user)
+    described = {f.name: f for f in org.visible_fields("Lead", user)}["Score__c"]
+    assert (described.createable, described.updateable) == (False, False)
     write = org.create("Lead", {"LastName": "L", "Company": "C", "Score__c": 1}, user_id=user)
     assert write.errors[0].status_code == "INVALID_FIELD_FOR_INSERT_UPDATE"
     org.close()
