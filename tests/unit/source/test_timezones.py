@@ -80,3 +80,25 @@ def test_sqlite_day_expression_matches_python(moments: list[datetime], zone: str
             conn.exec_driver_sql("INSERT INTO t VALUES (?)", (text,))
         got = [date.fromisoformat(d) for d in conn.execute(query).scalars()]
     assert got == [local_day(m, ZoneInfo(zone)) for m in moments]
+
+
+def _sql(bucketer: DayBucketer, dialect: sa.Dialect) -> str:
+    t = sa.table("events", sa.column("occurred_at"))
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    expr = bucketer.day(t.c.occurred_at, since, datetime(2026, 12, 31, tzinfo=UTC))
+    return str(sa.select(expr).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def test_each_dialect_gets_its_own_day_sql() -> None:
+    from sqlalchemy.dialects import mysql, postgresql
+
+    pg = _sql(DayBucketer("postgresql", "Europe/Berlin"), postgresql.dialect())
+    assert "timezone('Europe/Berlin'" in pg
+    with_tables = _sql(DayBucketer("mysql", "Europe/Berlin", True), mysql.dialect())
+    assert "convert_tz(events.occurred_at, '+00:00', 'Europe/Berlin')" in with_tables
+    without = _sql(DayBucketer("mysql", "Europe/Berlin", False), mysql.dialect())
+    assert "convert_tz" not in without
+    assert "timestampadd(MINUTE, CASE WHEN" in without  # the offset table, not a fixed offset
+    assert "SELECT date(events.occurred_at) AS" in _sql(
+        DayBucketer("mysql", "UTC"), mysql.dialect()
+    )
