@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from connector.logs import get_logger
-from connector.metrics.facts import FactColumns
+from connector.metrics.facts import FactColumns, local_days
 from connector.metrics.frame import Context, EventColumns, Frame
 from connector.metrics.grid import build_usage_grid, factorize, nth_active_day, positions
 from connector.metrics.health import evaluate_health, health_vec, roll_up_parents
@@ -217,6 +217,32 @@ def _memory(inputs: ScoringInput, ids: Sequence[str]) -> list[AccountMemory | No
     return [prev.get(a) for a in ids] if prev else [None] * len(ids)
 
 
+def _remembered_activity(
+    memory: Sequence[AccountMemory | None], inputs: ScoringInput
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: `last_active_at` as the previous run saw it (epoch s, local day)."""
+    seconds = np.full(len(memory), np.nan)
+    for i, mem in enumerate(memory):
+        if mem is None:
+            continue
+        t = _as_time(mem.metrics.get("last_active_at"))
+        if t is not None and t <= inputs.as_of:
+            seconds[i] = t.timestamp()
+    return seconds, local_days(seconds, inputs.zone)
+
+
+def _as_time(value: Any) -> datetime | None:
+    """A remembered time: a datetime, or ISO 8601 text as a store keeps it in JSON."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return None
+
+
 def _trial_days(facts: FactColumns) -> np.ndarray:
     trial = facts.days["trial_started_at"].copy()
     is_trial = facts.status_now == 1.0
@@ -283,6 +309,7 @@ def score(
         pair_owner=pair_owner,
     )
     ctx = run.ctx
+    ctx.grid.remember_activity(*_remembered_activity(memory, inputs))
     history = Frame(ctx, frame_first, T, is_now=False) if frame_first < T - 1 else None
     if history is not None:
         milestone_frame, skip = history, history_from - frame_first

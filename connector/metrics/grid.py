@@ -199,6 +199,24 @@ class UsageGrid:
         counts = np.bincount(flat, weights=self.row_events[mask], minlength=self.n * self.days)
         return counts.astype(np.int64).reshape(self.n, self.days)
 
+    def remember_activity(self, seconds: np.ndarray, days: np.ndarray) -> None:
+        """Fold in activity known from earlier runs (rollups that were not read this time).
+
+        `seconds`/`days` per entity: the last activity a previous run saw (NaN: none). Only
+        activity before the grid's first day counts, so the rows read now always win.
+        """
+        before = ~np.isnan(days) & (days < self.first_day)
+        if not before.any():
+            return
+        seed = np.where(np.isnan(self.seed_last_at), -np.inf, self.seed_last_at)
+        newer = before & (seconds > seed)
+        self.seed_last_at[newer] = seconds[newer]
+        seed_day = np.where(self.seed_last_day == NO_DAY, -NO_DAY, self.seed_last_day)
+        later = before & (days > seed_day)
+        self.seed_last_day[later] = days[later].astype(np.int64)
+        earlier = before & (days < self.first_active_day)
+        self.first_active_day[earlier] = days[earlier].astype(np.int64)
+
     def last_active(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Latest activity time (epoch s, NaN none) and its day number, as of each column."""
         cached = self._cumsums.get("last_at")

@@ -59,7 +59,7 @@ class AccountResult:
             risk_level=self.risk_level,
             lifecycle_stage=self.lifecycle_stage,
             tags=self.tags,
-            metrics={k: v for k, v in self.metrics.items() if not isinstance(v, datetime)},
+            metrics=dict(self.metrics),
         )
 
 

@@ -155,3 +155,21 @@ def test_leads_are_scored_per_trial_user() -> None:
     assert leads["u1"].lifecycle_stage == "evaluating"
     assert leads["u2"].last_active_at is not None
     assert leads["u2"].last_active_at.date() == ago(1)
+
+
+def test_activity_older_than_the_rollups_read_is_remembered() -> None:
+    accounts = [AccountFacts("p", status="paying"), AccountFacts("f", status="free")]
+    old_rows = [use("p", "u", 60), use("f", "u", 70)]
+    first = run(accounts, old_rows).by_id()
+    assert first["p"].tags >= {"dormant"}
+    memory = {k: r.to_memory() for k, r in first.items()}
+    # a later run reads only recent rollups (none for these accounts) but remembers
+    later = run(accounts, [], previous=memory).by_id()
+    assert later["p"].metrics["last_active_at"] == first["p"].metrics["last_active_at"]
+    assert "dormant" in later["p"].tags
+    assert later["f"].lifecycle_stage == "evaluating"  # active once: not a lead again
+    # as a store keeps it: ISO text in JSON
+    stored = {
+        "f": AccountMemory(metrics={"last_active_at": at(70).isoformat()}),
+    }
+    assert run(accounts, [], previous=stored).by_id()["f"].lifecycle_stage == "evaluating"
