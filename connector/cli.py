@@ -337,6 +337,36 @@ def provision(
         raise typer.Exit(2)
 
 
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files go (replaced "
+                                         "if it holds an earlier demo).")] = Path(
+        "connector-demo"),
+    source: Annotated[str | None, typer.Option(
+        help="Your own product database (any SQLAlchemy URL) instead of generated data: a "
+        "zero-risk preview of what would land in your org.")] = None,
+    preset: Annotated[str, typer.Option(help="Source layout: generic or segment.")] = "generic",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluate as of this time "
+                                              "(ISO 8601; default now).")] = None,
+    accounts: Annotated[int, typer.Option(help="Accounts in the generated database.")] = 200,
+) -> None:
+    """The whole thing on embedded defaults: a demo product database, the local sandbox org,
+    provisioning, a full sync, and a summary of what landed in Salesforce."""
+    from connector.demo.tour import run_demo
+    from connector.demo.view import render
+    from connector.logs import configure
+
+    if preset not in ("generic", "segment"):
+        raise InputError(f"--preset {preset!r} is not a source layout. Fix: use generic or "
+                         "segment.")
+    configure("warning", "console", stream=sys.stderr)
+    with err_console.status("Starting…") as status:
+        result = run_demo(folder.resolve(), source=source, preset=preset,
+                          as_of=_parse_as_of(as_of), accounts=accounts,
+                          step=lambda text: status.update(text + "…"))
+    console.print(render(result))
+
+
 AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Evaluate as of this time (ISO 8601; default now), to "

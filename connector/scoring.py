@@ -222,6 +222,7 @@ def persist(engine: sa.Engine, output: ScoringOutput) -> tuple[int, int, int, in
             engaged_evaluation=r.engaged_evaluation,
             status=r.status,
             tags=sorted(r.tags),
+            conditions=dict(r.conditions),
         )
         metrics[r.account_id] = values
     store_results.write_metrics(engine, output.as_of, metrics)

@@ -36,6 +36,7 @@ from connector.store.pushlog import DONE, FAILED, RETRY, OutboxItem, Outcome
 log = get_logger(__name__)
 
 Progress = Callable[[str, int], None]  # (what, records just finished)
+UNMATCHED = "unmatched"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class PushReport:
     # (action, its Task key, outcome) for every Task action attempted
     task_results: list[tuple[TaskAction, str, Outcome]] = field(default_factory=list)
     skipped_tasks: list[tuple[TaskAction, str]] = field(default_factory=list)
+    unmatched: Counter[str] = field(default_factory=Counter)
     stopped: str | None = None  # why the push stopped early (API limit reached)
 
     @property
@@ -98,6 +100,19 @@ def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) 
             DONE,
             result.salesforce_id or t.salesforce_id,
             fields=change.values,
+        )
+    if change.operation == "upsert" and result.code == "REQUIRED_FIELD_MISSING":
+        # The upsert found no record with this External ID and tried to create one.
+        return Outcome(
+            key,
+            t.sobject,
+            t.key,
+            FAILED,
+            None,
+            code="UNMATCHED",
+            message=f"no {t.sobject} has {t.external_field} = {t.external_value}; set it on "
+            f"the {t.sobject} in Salesforce to match this product record",
+            reason=UNMATCHED,
         )
     return Outcome(
         key,
@@ -256,6 +271,10 @@ class Executor:
 
     def _record(self, sobject: str, outcomes: Sequence[Outcome]) -> None:
         pushlog.record_outcomes(self.engine, self.run_id, outcomes)
+        unmatched = [o.match_key for o in outcomes if o.reason == UNMATCHED]
+        if unmatched:
+            pushlog.remember_unmatched(self.engine, sobject, unmatched)
+            self.report.unmatched[sobject] += len(unmatched)
         for o in outcomes:
             if o.status == DONE:
                 self.report.ok[sobject] += 1

@@ -292,7 +292,19 @@ def prepare(
             if any(t.assignee == "csm" for t in account_map.tasks)
             else {}
         )
+        unmatched = pushlog.recently_unmatched(engine, "Account")
         for account_id, row in accounts.items():
+            if account_id in unmatched:
+                prepared.skipped.append(
+                    Skipped(
+                        "Account",
+                        account_id,
+                        "unmatched",
+                        f"no Account has {account_map.match.external_id} = {account_id} (checked "
+                        "again daily)",
+                    )
+                )
+                continue
             target = _account_target(account_map, account_id, row, by_domain)
             if isinstance(target, Skipped):
                 prepared.skipped.append(target)

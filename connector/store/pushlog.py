@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -354,3 +355,22 @@ def record_tasks(
 
 def key_of(row: Mapping[str, Any]) -> str:
     return str(row["record_id"])
+
+
+UNMATCHED_RECHECK_SECONDS = 24 * 3600.0
+
+
+def remember_unmatched(engine: sa.Engine, sobject: str, keys: Sequence[str]) -> None:
+    """Records Salesforce has no match for: not re-sent until the daily re-check."""
+    cache_key = f"unmatched:{sobject}"
+    at = now().isoformat()
+    known = dict(cache_get(engine, cache_key, float("inf")) or {})
+    known.update(dict.fromkeys(keys, at))
+    cache_put(engine, cache_key, known)
+
+
+def recently_unmatched(engine: sa.Engine, sobject: str) -> set[str]:
+    """Keys found unmatched within the last day (each re-checked a day after it was found)."""
+    known = dict(cache_get(engine, f"unmatched:{sobject}", float("inf")) or {})
+    cutoff = now().timestamp() - UNMATCHED_RECHECK_SECONDS
+    return {k for k, at in known.items() if datetime.fromisoformat(at).timestamp() > cutoff}

@@ -1,0 +1,54 @@
+"""`connector demo` end to end: generated data, the sandbox, provisioning, a sync, Tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.demo.tour import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    return run_demo(tmp_path_factory.mktemp("demo") / "connector-demo", accounts=60, days=60)
+
+
+def test_values_land_on_accounts_and_leads(demo) -> None:
+    report = demo.report
+    assert report.status == "ok"
+    assert report.push is not None
+    assert report.push.ok["Account"] == demo.seeded.accounts
+    assert report.push.ok["Lead"] >= 1
+    assert report.push.failed.get("Lead", 0) == 0
+    assert demo.accounts
+    assert all(isinstance(a["Engagement_Score__c"], int | float) for a in demo.accounts)
+    assert {a["Health_Rank__c"] for a in demo.accounts} <= {"Good", "Average", "Poor", None}
+
+
+def test_tasks_are_opened_and_assigned(demo) -> None:
+    assert demo.task_total >= 1
+    assert all(t["Subject"] for t in demo.tasks)
+    assert all(t["Owner"]["Email"] for t in demo.tasks)
+
+
+def test_accounts_left_out_of_the_org_are_reported_unmatched(demo) -> None:
+    assert demo.report.push.unmatched.get("Account", 0) == demo.seeded.left_out
+
+
+def test_the_written_config_drives_the_other_commands(demo, capsys) -> None:
+    config = demo.config_file
+    assert config is not None
+    assert config.exists()
+    assert main(["status", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "sync" in out
+
+
+def test_the_demo_command_runs(tmp_path: Path, capsys) -> None:
+    code = main(["demo", "--dir", str(tmp_path / "d"), "--accounts", "40"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Demo finished" in out
+    assert "Tasks for the success team" in out
