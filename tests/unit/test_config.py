@@ -24,7 +24,9 @@ def test_defaults_without_a_file() -> None:
 
 
 def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
-    p = write(tmp_path, "timezone: Mars/Base\nsource:\n  preset: genric\nsalesforce:\n  pasword: x\n")
+    p = write(
+        tmp_path, "timezone: Mars/Base\nsource:\n  preset: genric\nsalesforce:\n  pasword: x\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(p, env={})
     text = str(info.value)
