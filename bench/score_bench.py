@@ -89,9 +89,12 @@ def measure(n: int) -> dict[str, float]:
     accounts, usage, as_of = synthetic(n)
     generate = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    np.bincount(usage.account_index * DAYS + (usage.day - usage.day.min()), weights=usage.events)
-    baseline = time.perf_counter() - t0
+    baseline = float("inf")
+    for _ in range(5):  # best of 5: a single pass is short enough for noise to matter
+        t0 = time.perf_counter()
+        flat = usage.account_index * DAYS + (usage.day - usage.day.min())
+        np.bincount(flat, weights=usage.events)
+        baseline = min(baseline, time.perf_counter() - t0)
 
     inputs = ScoringInput(accounts=accounts, usage=usage, as_of=as_of, zone=ZoneInfo("UTC"))
     t0, c0 = time.perf_counter(), time.process_time()
