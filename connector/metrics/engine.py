@@ -132,6 +132,11 @@ class _Run:
         engaged = nth_active_day(
             n, ent[cut], u.day[cut], trial_day, ENGAGED_TRIAL_DAYS, ENGAGED_ACTIVE_DAYS
         )
+        # once engaged, always engaged: a trial older than the rollups read keeps its verdict
+        for i, mem in enumerate(memory):
+            remembered = mem is not None and mem.metrics.get("engaged_evaluation") is True
+            if remembered and np.isnan(engaged[i]):
+                engaged[i] = first_day
         measures = ("active_days", "events", "time_spent") if leads else None
         self.ctx = Context(
             grid=grid,

@@ -173,3 +173,12 @@ def test_activity_older_than_the_rollups_read_is_remembered() -> None:
         "f": AccountMemory(metrics={"last_active_at": at(70).isoformat()}),
     }
     assert run(accounts, [], previous=stored).by_id()["f"].lifecycle_stage == "evaluating"
+
+
+def test_an_engaged_evaluation_stays_engaged_when_its_trial_is_older_than_the_rollups() -> None:
+    trial = AccountFacts("t", status="trial", trial_started_at=at(80))
+    first = one([trial], [use("t", "u", d) for d in (80, 79, 78)])
+    assert first.engaged_evaluation is True
+    later = one([trial], [use("t", "u", 1)], previous={"t": first.to_memory()})
+    assert later.engaged_evaluation is True
+    assert one([trial], [use("t", "u", 1)]).engaged_evaluation is False
