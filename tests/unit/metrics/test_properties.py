@@ -159,3 +159,21 @@ def test_milestones_are_never_unreached(data, later: int) -> None:
         for name, when in r.milestones.items():
             assert second[r.account_id].milestones[name] == when
         assert not {m.name for m in second[r.account_id].new_milestones} & set(r.milestones)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datasets(), st.integers(1, 6))
+def test_history_snapshots_equal_scoring_on_that_day(data, back: int) -> None:
+    accounts, rows, as_of, zone_name = data
+    zone = ZoneInfo(zone_name)
+    today = as_of.astimezone(zone).date()
+    day = today - timedelta(days=back)
+    history = run(accounts, rows, as_of=as_of, zone=zone_name, snapshot_from=day).history
+    assert history is not None
+    end_of_day = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
+    then = run(accounts, rows, as_of=end_of_day, zone=zone_name).by_id()
+    for name in ("health_rank", "lifecycle_stage", "engagement_score", "active_users_30d"):
+        for account_id in then:
+            r = then[account_id]
+            expected = getattr(r, name) if hasattr(r, name) else r.metrics[name]
+            assert history.series(name, account_id)[0] == expected, (name, account_id)
