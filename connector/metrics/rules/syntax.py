@@ -195,6 +195,18 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return node
 
 
+_HINTS = {
+    "=": " (compare with ==)",
+    "&&": " (write and)",
+    "&": " (write and)",
+    "||": " (write or)",
+    "|": " (write or)",
+    "!": " (write not, or != to compare)",
+    "=>": " (write >=)",
+    "=<": " (write <=)",
+}
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(GRAMMAR, parser="lalr", maybe_placeholders=True)
@@ -207,9 +219,10 @@ def parse(text: str) -> Node:
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as exc:
+        char = text[exc.pos_in_stream]
+        hint = _HINTS.get(text[exc.pos_in_stream : exc.pos_in_stream + 2], _HINTS.get(char, ""))
         raise SyntaxProblem(
-            f"unexpected character {text[exc.pos_in_stream]!r} at column {exc.column}",
-            exc.column,
+            f"unexpected character {char!r} at column {exc.column}{hint}", exc.column
         ) from None
     except UnexpectedEOF:
         raise SyntaxProblem("the expression ends too early", len(text) + 1) from None

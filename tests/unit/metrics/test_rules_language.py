@@ -292,3 +292,12 @@ def test_previous_reads_the_last_runs_metrics_on_the_evaluation_day() -> None:
         rows,
         previous={"a": AccountMemory(metrics={"usage_trend": "down"})},
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("plan = 'pro'", "compare with =="), ("a && b", "write and"), ("a => 3", "write >=")],
+)
+def test_common_slips_get_a_hint(text: str, hint: str) -> None:
+    with pytest.raises(SyntaxProblem, match=hint):
+        parse(text)
