@@ -74,7 +74,8 @@ SELECT 'e' || (:offset + g),
        :end_at - (((s / :users) + (s % :users) * 7) % :days) * interval '1 day'
                - ((g * 7919) % :spread) * interval '1 second',
        CASE WHEN g % 2 = 0 THEN (g % 300) ELSE NULL END
-FROM (SELECT g, (g * 2654435761) % :slots AS s FROM generate_series(CAST(1 AS BIGINT), :n) AS g) AS x
+FROM (SELECT g, (g * 2654435761) % :slots AS s
+      FROM generate_series(CAST(1 AS BIGINT), :n) AS g) AS x
 """
 
 _SQLITE_EVENTS = """
