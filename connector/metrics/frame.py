@@ -35,7 +35,7 @@ DAILY, WEEKLY, OCCASIONALLY, INACTIVE = 0.0, 1.0, 2.0, 3.0
 
 @dataclass
 class EventColumns:
-    """Per-event-name rollup rows mapped to entities and grid columns."""
+    """Per-event-name rollup rows (up to the evaluation time), mapped to entities."""
 
     entity: np.ndarray
     day: np.ndarray
@@ -63,6 +63,7 @@ class Context:
     _first_seen: dict[str, np.ndarray] = field(default_factory=dict)
 
     def first_seen_day(self, event: str) -> np.ndarray:
+        """[n] the first day each entity recorded `event` (NaN: never)."""
         cached = self._first_seen.get(event)
         if cached is None:
             ev = self.event_rows
