@@ -12,6 +12,10 @@ for sources that page by id.) When events carry an arrival time distinct from th
 time, the re-read starts at the day of the earliest event that arrived since the watermark
 minus the window, however old that event is.
 
+Events of an account the store does not know (yet) are quarantined, not rolled up; if the
+account appears later than the late window, `pull --full` (or `connector pull --full`)
+rebuilds every rollup from the whole source.
+
 Accounts and users are read in full each run (or, where the source has an `updated_at`
 column, only rows updated since its own watermark minus the window) and written only when
 their content hash changed.
