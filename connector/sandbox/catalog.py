@@ -840,6 +840,33 @@ def _field_permissions() -> ObjectDef:
     return o
 
 
+def _feed_item() -> ObjectDef:
+    """A Chatter post on a record's feed: created and queried, never edited in place (real
+    FeedItem edits go through Connect REST), with no owner of its own."""
+    o = ObjectDef("FeedItem", "Feed Item", "Feed Items", "0D5", updateable=False)
+    fields = system_fields(owner=False)
+    fields[1:1] = [
+        ref(
+            "ParentId",
+            ("Account", "Lead", "Contact", "User"),
+            "Parent",
+            label="Parent ID",
+            nillable=False,
+            updateable=False,
+        ),
+        textarea("Body", 10000),
+        picklist("Type", ("TextPost", "LinkPost"), default="TextPost", restricted=True),
+        text("LinkUrl", 1000, type="url", label="Link URL"),
+        text("Title", 255),
+        boolean("IsRichText", label="Is Rich Text"),
+        _readonly(integer("CommentCount", 9, label="Comment Count")),
+        _readonly(integer("LikeCount", 9, label="Like Count")),
+    ]
+    for f in fields:
+        o.add(f)
+    return o
+
+
 def standard_objects() -> list[ObjectDef]:
     """Fresh definitions of every built-in object."""
     return [
@@ -854,6 +881,7 @@ def standard_objects() -> list[ObjectDef]:
         _permission_set(),
         _permission_set_assignment(),
         _field_permissions(),
+        _feed_item(),
     ]
 
 
