@@ -87,6 +87,7 @@ class UsageGrid:
     _users: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _starts: np.ndarray | None = field(default=None, repr=False)
+    _remembered: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def days(self) -> int:
@@ -202,20 +203,23 @@ class UsageGrid:
     def remember_activity(self, seconds: np.ndarray, days: np.ndarray) -> None:
         """Fold in activity known from earlier runs (rollups that were not read this time).
 
-        `seconds`/`days` per entity: the last activity a previous run saw (NaN: none). Only
-        activity before the grid's first day counts, so the rows read now always win.
+        `seconds`/`days` per entity: the last activity a previous run saw (NaN: none). It
+        counts towards `last_active_at` from its own day on, and towards "ever active".
         """
-        before = ~np.isnan(days) & (days < self.first_day)
-        if not before.any():
+        known = ~np.isnan(days) & (days <= self.last_day)
+        if not known.any():
             return
-        seed = np.where(np.isnan(self.seed_last_at), -np.inf, self.seed_last_at)
-        newer = before & (seconds > seed)
-        self.seed_last_at[newer] = seconds[newer]
-        seed_day = np.where(self.seed_last_day == NO_DAY, -NO_DAY, self.seed_last_day)
-        later = before & (days > seed_day)
-        self.seed_last_day[later] = days[later].astype(np.int64)
-        earlier = before & (days < self.first_active_day)
-        self.first_active_day[earlier] = days[earlier].astype(np.int64)
+        self._remembered = (np.flatnonzero(known), seconds[known], days[known].astype(np.int64))
+        ent, secs, day = self._remembered
+        earlier = day < self.first_active_day[ent]
+        self.first_active_day[ent[earlier]] = day[earlier]
+        before = day < self.first_day
+        seed = np.where(np.isnan(self.seed_last_at[ent]), -np.inf, self.seed_last_at[ent])
+        newer = before & (secs > seed)
+        self.seed_last_at[ent[newer]] = secs[newer]
+        seed_day = self.seed_last_day[ent]
+        later = before & ((seed_day == NO_DAY) | (day > seed_day))
+        self.seed_last_day[ent[later]] = day[later]
 
     def last_active(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Latest activity time (epoch s, NaN none) and its day number, as of each column."""
@@ -227,12 +231,20 @@ class UsageGrid:
             timed = (self.row_events > 0) & ~np.isnan(self.row_last)
             flat = self.row_entity[timed] * d + self.row_col[timed]
             np.maximum.at(per_day, flat, self.row_last[timed])
+            remembered_cells = None
+            if self._remembered is not None:
+                ent, secs, day = self._remembered
+                inside = day >= self.first_day
+                remembered_cells = ent[inside] * d + (day[inside] - self.first_day)
+                np.maximum.at(per_day, remembered_cells, secs[inside])
             per_day = per_day.reshape(self.n, d)
             seed = np.where(np.isnan(self.seed_last_at), -np.inf, self.seed_last_at)
             per_day[:, 0] = np.maximum(per_day[:, 0], seed)
             cached = np.maximum.accumulate(per_day, axis=1)
             self._cumsums["last_at"] = cached
             day_of = np.where(self.active, np.arange(d)[None, :] + self.first_day, -NO_DAY)
+            if remembered_cells is not None:
+                day_of.ravel()[remembered_cells] = remembered_cells % d + self.first_day
             day_of[:, 0] = np.maximum(
                 day_of[:, 0], np.where(self.seed_last_day == NO_DAY, -NO_DAY, self.seed_last_day)
             )

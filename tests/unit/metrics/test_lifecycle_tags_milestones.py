@@ -168,6 +168,13 @@ def test_activity_older_than_the_rollups_read_is_remembered() -> None:
     assert later["p"].metrics["last_active_at"] == first["p"].metrics["last_active_at"]
     assert "dormant" in later["p"].tags
     assert later["f"].lifecycle_stage == "evaluating"  # active once: not a lead again
+    # the same when the days scored reach back past the remembered activity
+    wide = run(accounts, [], previous=memory, history_from=ago(90), snapshot_from=ago(65))
+    assert wide.by_id()["p"].metrics["last_active_at"] == first["p"].metrics["last_active_at"]
+    assert "dormant" in wide.by_id()["p"].tags
+    assert wide.history is not None
+    stages = wide.history.series("lifecycle_stage", "f")
+    assert stages[0] == "evaluating"  # T−65: after the remembered activity on T−70
     # as a store keeps it: ISO text in JSON
     stored = {
         "f": AccountMemory(metrics={"last_active_at": at(70).isoformat()}),
