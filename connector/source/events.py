@@ -51,6 +51,8 @@ class UsageGroup:
     duration_seconds: float | None
     max_arrival: datetime | None
     new: int
+    first_at: datetime | None = None  # earliest event of the group
+    last_at: datetime | None = None  # latest event of the group
 
 
 @dataclass
@@ -66,7 +68,7 @@ class EventsRead:
 #: Writes usage groups to the store; returns the account ids it did not know.
 UsageSink = Callable[[Iterator[UsageGroup]], set[str]]
 #: Writes (account, day, event, events, users) rows, skipping unknown accounts.
-EventSink = Callable[[Iterator[tuple[str, date, str, int, int]]], None]
+EventSink = Callable[[Iterator[tuple[str, date, str, int, int, datetime | None]]], None]
 
 
 def as_day(value: Any) -> date | None:
@@ -163,6 +165,7 @@ def annotated(ev: sa.Subquery, bucketer: DayBucketer, window: Window) -> sa.Subq
             sa.func.coalesce(as_key(ev.c.event), _EMPTY).label("event"),
             sa.func.coalesce(as_key(ev.c.module), _EMPTY).label("module"),
             ev.c.occurred_at,
+            t.label("occurred_v"),
             ev.c.duration_seconds,
             bucketer.day(ev.c.occurred_at, window.since, window.future_limit).label("day"),
             bucketer.value(ev.c[ARRIVAL]).label("arrival_v"),

@@ -261,13 +261,20 @@ class _Puller:
                         assert g.day is not None
                         assert g.user_id is not None
                         yield rollups.UsageRow(
-                            g.account_id, g.user_id, g.day, g.module, g.events, g.duration_seconds
+                            g.account_id,
+                            g.user_id,
+                            g.day,
+                            g.module,
+                            g.events,
+                            g.duration_seconds,
+                            g.first_at,
+                            g.last_at,
                         )
 
                 report.rollup_rows += rollups.insert_usage(sconn, good())
                 return unknown
 
-            def event_sink(rows: Iterator[tuple[str, date, str, int, int]]) -> None:
+            def event_sink(rows: Iterator[tuple[str, date, str, int, int, Any]]) -> None:
                 report.event_rollup_rows += rollups.insert_events(
                     sconn, (rollups.EventRow(*r) for r in rows if r[0] in known)
                 )

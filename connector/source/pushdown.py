@@ -66,6 +66,8 @@ def _usage_query(a: sa.Subquery) -> sa.Select[Any]:
         sa.func.sum(a.c.duration_seconds).label("duration"),
         sa.func.max(a.c.arrival_v).label("max_arrival"),
         sa.func.sum(a.c.new).label("new"),
+        sa.func.min(a.c.occurred_v).label("first_v"),
+        sa.func.max(a.c.occurred_v).label("last_v"),
     ).group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module)
 
 
@@ -78,6 +80,7 @@ def _event_query(src: Any) -> sa.Select[Any]:
             src.c.day,
             src.c.event,
             (sa.func.sum(src.c.n) if "n" in src.c else sa.func.count()).label("n"),
+            sa.func.min(src.c.first_v if "first_v" in src.c else src.c.occurred_v).label("first_v"),
         )
         .where(src.c.reason.is_(None))
         .group_by(src.c.account_id, src.c.day, src.c.event, src.c.user_id)
@@ -89,6 +92,7 @@ def _event_query(src: Any) -> sa.Select[Any]:
         per_user.c.event,
         sa.func.sum(per_user.c.n).label("events"),
         sa.func.count().label("users"),
+        sa.func.min(per_user.c.first_v).label("first_v"),
     ).group_by(per_user.c.account_id, per_user.c.day, per_user.c.event)
 
 
@@ -107,6 +111,8 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
             sa.func.sum(a.c.duration_seconds).label("duration"),
             sa.func.max(a.c.arrival_v).label("max_arrival"),
             sa.func.sum(a.c.new).label("new"),
+            sa.func.min(a.c.occurred_v).label("first_v"),
+            sa.func.max(a.c.occurred_v).label("last_v"),
         )
         .group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event)
         .cte("fine")
@@ -124,6 +130,8 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
         sa.func.max(fine.c.max_arrival).label("max_arrival"),
         sa.func.sum(fine.c.new).label("new"),
         sa.null().label("users"),
+        sa.func.min(fine.c.first_v).label("first_v"),
+        sa.func.max(fine.c.last_v).label("last_v"),
     ).group_by(fine.c.reason, fine.c.account_id, fine.c.user_id, fine.c.day, fine.c.module)
     named = _event_query(fine).subquery("named")
     events = sa.select(
@@ -139,6 +147,8 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
         sa.null(),
         sa.null(),
         named.c.users,
+        named.c.first_v,
+        sa.null(),
     )
     return sa.union_all(usage, events).order_by(sa.literal_column("kind"))
 
@@ -174,6 +184,8 @@ def read_pushdown(
         duration: Any,
         max_arrival: Any,
         new: Any,
+        first_v: Any = None,
+        last_v: Any = None,
     ) -> UsageGroup:
         if reason is not None:
             read.bad[reason] += int(events)
@@ -189,6 +201,8 @@ def read_pushdown(
             float(duration) if duration is not None else None,
             bucketer.to_datetime(max_arrival),
             int(new or 0),
+            bucketer.to_datetime(first_v),
+            bucketer.to_datetime(last_v),
         )
 
     if conn.dialect.name in SINGLE_PASS_DIALECTS:
@@ -200,19 +214,26 @@ def read_pushdown(
                 if row[0] == 1:
                     first_named.append(row)
                     return
-                yield usage_group(*row[1:6], *row[7:11])
+                yield usage_group(*row[1:6], *row[7:11], row[12], row[13])
 
         unknown = usage_sink(groups())
         named_rows: Iterator[Any] = (
-            (r[2], r[4], r[6], r[7], r[11]) for r in itertools.chain(first_named, rows)
+            (r[2], r[4], r[6], r[7], r[11], r[12]) for r in itertools.chain(first_named, rows)
         )
     else:
         unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
         named_rows = iter(streamed.execute(_event_query(a)))
 
-    def event_rows() -> Iterator[tuple[str, date, str, int, int]]:
-        for account, day, event, events, users in named_rows:
-            yield account, as_day(day), event, int(events), int(users)  # type: ignore[misc]
+    def event_rows() -> Iterator[tuple[str, date, str, int, int, Any]]:
+        for account, day, event, events, users, first_v in named_rows:
+            yield (  # type: ignore[misc]
+                account,
+                as_day(day),
+                event,
+                int(events),
+                int(users),
+                bucketer.to_datetime(first_v),
+            )
 
     event_sink(event_rows())
     return read_finish(conn, rel, a, read, raw_max[0] if raw_max else None, bucketer, unknown)

@@ -102,16 +102,22 @@ def read_streaming(
         event = "" if row.event is None else str(row.event)
         slot = usage.get((account, user, day, module))
         if slot is None:
-            slot = usage[(account, user, day, module)] = [0, None, 0, arrival]
+            slot = usage[(account, user, day, module)] = [0, None, 0, arrival, at, at]
         slot[0] += 1
+        if at < slot[4]:
+            slot[4] = at
+        if at > slot[5]:
+            slot[5] = at
         if row.duration_seconds is not None:
             slot[1] = (slot[1] or 0.0) + float(row.duration_seconds)
         if new_after is None or arrival > new_after:
             slot[2] += 1
         if arrival > slot[3]:
             slot[3] = arrival
-        counts, users = named.setdefault((account, day, event), ([0], set()))
+        counts, users = named.setdefault((account, day, event), ([0, at], set()))
         counts[0] += 1
+        if at < counts[1]:
+            counts[1] = at
         users.add(user)
         event_id = None if row.event_id is None else str(row.event_id)
         if max_arrival is None or arrival > max_arrival:
@@ -129,13 +135,22 @@ def read_streaming(
 
     def groups() -> Iterator[UsageGroup]:
         yield from bad_groups
-        for (account, user, day, module), (events, seconds, new, newest) in usage.items():
-            yield UsageGroup(None, account, user, day, module, events, seconds, newest, new)
+        for (account, user, day, module), (
+            events,
+            seconds,
+            new,
+            newest,
+            first,
+            last,
+        ) in usage.items():
+            yield UsageGroup(
+                None, account, user, day, module, events, seconds, newest, new, first, last
+            )
 
     unknown = usage_sink(groups())
     usage.clear()
     event_sink(
-        (account, day, event, counts[0], len(users))
+        (account, day, event, counts[0], len(users), counts[1])
         for (account, day, event), (counts, users) in named.items()
     )
     if unknown:

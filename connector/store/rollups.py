@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from itertools import groupby
 from typing import NamedTuple
 
@@ -28,6 +28,8 @@ class UsageRow(NamedTuple):
     module: str
     events: int
     duration_seconds: float | None
+    first_at: datetime | None = None  # earliest event of the row
+    last_at: datetime | None = None  # latest event of the row
 
 
 class EventRow(NamedTuple):
@@ -38,6 +40,7 @@ class EventRow(NamedTuple):
     event: str
     events: int
     users: int
+    first_at: datetime | None = None  # earliest occurrence that day
 
 
 def _span_filter(table: sa.Table, spans: Sequence[DaySpan]) -> sa.ColumnElement[bool]:
