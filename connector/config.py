@@ -121,9 +121,22 @@ class JobSchedule(_Section):
 class ServerSettings(_Section):
     """The daemon's /healthz and /metrics endpoint."""
 
+    enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=9464, ge=0, le=65535)
     max_sync_age_minutes: float = Field(default=90, gt=0)
+    # after start-up, how long /healthz stays 200 before a first successful sync is required
+    startup_grace_minutes: float = Field(default=30, ge=0)
+
+
+class DaemonSettings(_Section):
+    """How `connector run` schedules jobs and shares the store with other daemons."""
+
+    jobs: Path | None = None  # job definitions file; the shipped jobs/default.yaml when absent
+    # the store lease that makes one daemon work while others wait; renewed every third of it
+    lease_seconds: float = Field(default=120, ge=1)
+    # a job that falls due while the daemon was busy or asleep still runs this late
+    misfire_grace_minutes: float = Field(default=30, gt=0)
 
 
 class LoggingSettings(_Section):
@@ -144,6 +157,7 @@ class Settings(_Section):
     schedule: dict[str, JobSchedule] = Field(default_factory=dict)
     server: ServerSettings = Field(default_factory=ServerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
 
     _unset_env: dict[str, str] = PrivateAttr(default_factory=dict)
     _doc: YamlDocument | None = PrivateAttr(default=None)
@@ -321,6 +335,9 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
                 setattr(sf, attr, base / p)
         if settings.mappings is not None and not settings.mappings.is_absolute():
             settings.mappings = base / settings.mappings
+        jobs = settings.daemon.jobs
+        if jobs is not None and not jobs.is_absolute():
+            settings.daemon.jobs = base / jobs
     return settings
 
 
