@@ -381,4 +381,66 @@ class Lease(StoreModel, table=True):
     heartbeat_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+
+# --- follows, alerts and digests --------------------------------------------------------------
+
+
+class Follow(StoreModel, table=True):
+    """A team member's follow (or mute) of an account, a segment or a CSM's book, set with
+    `connector follow` / `unfollow`; mutes silence follows that come from files or defaults."""
+
+    __tablename__ = "follows"
+
+    email: str = _key()
+    kind: str = _key(16)  # account | segment | csm
+    target: str = _key()
+    mode: str = Field(sa_type=sa.String(8), nullable=False)  # follow | mute
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class AlertState(StoreModel, table=True):
+    """What the alerts last saw of an account (values, tags, milestones, rule verdicts), so the
+    next pass knows what changed."""
+
+    __tablename__ = "alert_state"
+
+    account_id: str = _key()
+    seen: dict[str, Any] | None = _json()
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class AlertDelivery(StoreModel, table=True):
+    """One alert or digest to one recipient on one channel: recorded before sending under a
+    deterministic key, then its result (so an occurrence goes out once, even across crashes)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (sa.Index("ix_alert_deliveries_status", "status", "channel"),)
+
+    key: str = _key(64)
+    occurrence: str = Field(sa_type=sa.String(512), nullable=False)
+    rule: str = Field(sa_type=sa.String(128), nullable=False)
+    account_id: str | None = _text(index=True)
+    channel: str = Field(sa_type=sa.String(16), nullable=False)  # chatter | email | webhook | digest
+    recipient: str = Field(sa_type=sa.String(255), nullable=False)
+    severity: str = Field(sa_type=sa.String(8), nullable=False)
+    message: dict[str, Any] | None = _json()
+    # pending | sending | sent | failed | unconfirmed
+    status: str = Field(sa_type=sa.String(16), nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    error: str | None = _text(None)
+    remote_id: str | None = _text()  # the FeedItem Id, for a Chatter post
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class DigestMark(StoreModel, table=True):
+    """The last day a follower's digest covered, so the next one starts after it."""
+
+    __tablename__ = "digest_marks"
+
+    email: str = _key()
+    last_day: date = Field(nullable=False)
+    sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 metadata = store_registry.metadata
