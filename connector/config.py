@@ -146,6 +146,32 @@ class LoggingSettings(_Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class SmtpSettings(_Section):
+    """The mail server alerts and digests are sent through (STARTTLS and login by default)."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class AlertsSettings(_Section):
+    """Real-time alerts (Chatter, email, webhooks) and daily digests for the success team."""
+
+    enabled: bool = True
+    chatter: bool = True
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    record_url: str | None = None
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    digest_items: int = Field(default=10, ge=1, le=100)
+
+
 class Settings(_Section):
     """The whole configuration file."""
 
@@ -158,6 +184,7 @@ class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     _unset_env: dict[str, str] = PrivateAttr(default_factory=dict)
     _doc: YamlDocument | None = PrivateAttr(default=None)
@@ -184,6 +211,10 @@ class Settings(_Section):
             if s is not None
         ]
         values += _url_passwords(self.source.url, self.store.url)
+        alerts = self.alerts
+        if alerts.smtp.password is not None:
+            values.append(alerts.smtp.password.get_secret_value())
+        values += [url.get_secret_value() for url in alerts.webhooks.values()]
         return [v for v in values if v and len(v) >= 4]
 
 
@@ -333,6 +364,9 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
             p = getattr(sf, attr)
             if p is not None and not p.is_absolute():
                 setattr(sf, attr, base / p)
+        smtp = settings.alerts.smtp
+        if smtp.ca_bundle is not None and not smtp.ca_bundle.is_absolute():
+            smtp.ca_bundle = base / smtp.ca_bundle
         if settings.mappings is not None and not settings.mappings.is_absolute():
             settings.mappings = base / settings.mappings
         jobs = settings.daemon.jobs
