@@ -161,6 +161,7 @@ def demo_data(
 
     settings = load_settings(config)
     logs.configure(settings.logging.level, settings.logging.format)
+    logs.add_secrets(settings.secrets())
     spec = DemoSpec(
         accounts=accounts,
         days=days,
@@ -422,6 +423,16 @@ def sync(
         raise typer.Exit(1)
 
 
+@app.command("run")
+def run_command(config: ConfigOption = None) -> None:
+    """The daemon: run pull, score, push and snapshot on their schedules, serve /healthz and
+    /metrics, and share the store safely with other daemons. Stops cleanly on SIGTERM/Ctrl-C."""
+    from connector.daemon import run_daemon
+
+    settings, _ = _store_engine(config)
+    run_daemon(settings, config, console)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into exit codes and readable messages."""
     try:
@@ -429,7 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         # raising it
         returned = app(args=argv, standalone_mode=False)
     except ConnectorError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        from rich.text import Text
+
+        from connector.logs import redact
+
+        err_console.print(Text.assemble(("error: ", "bold red"), redact(str(exc))))
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
