@@ -150,7 +150,8 @@ def _events(engine: sa.Engine, since: date, until: date) -> EventTable:
     )
 
 
-def _previous(engine: sa.Engine) -> dict[str, AccountMemory]:
+def _previous(engine: sa.Engine) -> tuple[dict[str, AccountMemory], datetime | None]:
+    """What earlier runs concluded per account, and the latest evaluation time."""
     metrics = store_results.load_metrics(engine)
     milestones: dict[str, dict[str, date]] = defaultdict(dict)
     for m in store_results.load_milestones(engine, "account"):
@@ -168,7 +169,8 @@ def _previous(engine: sa.Engine) -> dict[str, AccountMemory]:
             tags=tags.get(account_id, frozenset()),
             metrics=dict(m.values or {}) if m else {},
         )
-    return memory
+    last_as_of = max((m.as_of for m in metrics.values()), default=None)
+    return memory, last_as_of
 
 
 def build_inputs(
@@ -177,7 +179,7 @@ def build_inputs(
     """Everything the engine needs, and the day a first run back-fills from (else None)."""
     zone = settings.zone
     evaluation_day = as_of.astimezone(zone).date()
-    previous = _previous(engine)
+    previous, last_as_of = _previous(engine)
     first, _ = usage_bounds(engine)
     lookback = max(BASE_LOOKBACK_DAYS, rules.needs().lookback_days, 28) + WINDOW_MARGIN_DAYS
     backfill_from = first if not previous and first is not None else None
@@ -197,9 +199,17 @@ def build_inputs(
         events=_events(engine, since, evaluation_day),
         trial_users=trial_users,
         previous=previous,
-        history_from=backfill_from,
+        history_from=backfill_from or _checked_from(last_as_of, evaluation_day, zone),
     )
     return inputs, backfill_from
+
+
+def _checked_from(last_as_of: datetime | None, evaluation_day: date, zone: Any) -> date:
+    """Milestones are checked on the days since the previous run (the evaluation day when it
+    ran today), so a skipped day is not missed and a daily run stays cheap."""
+    if last_as_of is None:
+        return evaluation_day
+    return min(last_as_of.astimezone(zone).date() + timedelta(days=1), evaluation_day)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connector import clock
 from connector.config import Settings
 from connector.logs import get_logger
 from connector.mapping import ObjectMapping, RecordShaper, SalesforceMapping, record_values
@@ -117,11 +118,20 @@ def lead_values(
 
 
 def _account_target(
-    obj: ObjectMapping, account_id: str, row: Mapping[str, Any], by_domain: Mapping[str, list[str]]
+    obj: ObjectMapping,
+    account_id: str,
+    row: Mapping[str, Any],
+    by_domain: Mapping[str, list[str]],
+    learned: Mapping[str, str],
 ) -> Target | Skipped:
+    """How one account is addressed. With an External ID the record is upserted on it, and
+    its Id is the one Salesforce acknowledged (the product database's may be stale); without,
+    the product database's Salesforce Id, then the website domain."""
     match = obj.match
+    if match.external_id:
+        return Target("Account", account_id, learned.get(account_id), match.external_id, account_id)
     sf_id = row.get("salesforce_id") if match.salesforce_id else None
-    if sf_id or match.external_id:
+    if sf_id:
         return Target(
             "Account",
             account_id,
@@ -150,52 +160,72 @@ def _account_target(
 
 
 class _LeadFinder:
-    """Lead Ids by email: remembered from earlier pushes, looked up once for new emails."""
+    """Lead Ids by email: remembered from earlier pushes, looked up once for new emails.
+
+    Emails without a usable Lead (none, several, converted) are remembered with the verdict and
+    looked up again a day later, so a sync with nothing new spends no query on them.
+    """
+
+    CACHE_KEY = "lead-lookups"
 
     def __init__(self, client: SalesforceClient, engine: sa.Engine, settings: Settings) -> None:
         self.client, self.engine, self.settings = client, engine, settings
 
+    def _verdict(self, email: str, match: lookups.LeadMatch | None) -> Target | Skipped:
+        if match is None:
+            return Skipped("Lead", email, "unmatched", "no Lead has this email")
+        if len(match.ids) > 1:
+            return Skipped(
+                "Lead",
+                email,
+                "duplicate",
+                f"{len(match.ids)} Leads have this email; merge them in Salesforce "
+                "(never retried until then)",
+            )
+        if match.converted:
+            if self.settings.salesforce.converted_leads == "follow" and match.converted_contact_id:
+                return Target("Contact", email, match.converted_contact_id)
+            return Skipped(
+                "Lead",
+                email,
+                "converted",
+                f"the Lead was converted (Account {match.converted_account_id}); "
+                "skipped as configured",
+            )
+        return Target("Lead", email, match.ids[0])
+
     def targets(self, emails: Iterable[str]) -> dict[str, Target | Skipped]:
         emails = sorted(set(emails))
         known = pushlog.salesforce_ids(self.engine, "Lead", emails)
-        misses = pushlog.cache_get(self.engine, "lead-misses", LEAD_MISS_RECHECK_SECONDS) or []
-        unknown = [e for e in emails if e not in known and e not in set(misses)]
+        followed = pushlog.salesforce_ids(self.engine, "Contact", emails)
+        remembered: dict[str, list[str]] = dict(
+            pushlog.cache_get(self.engine, self.CACHE_KEY, float("inf")) or {}
+        )
+        cutoff = clock.now().timestamp() - LEAD_MISS_RECHECK_SECONDS
+        fresh = {
+            e: v for e, v in remembered.items() if datetime.fromisoformat(v[2]).timestamp() > cutoff
+        }
+        unknown = [e for e in emails if e not in known and e not in followed and e not in fresh]
         found = lookups.leads_by_email(self.client, unknown) if unknown else {}
-        if unknown:
-            still = sorted((set(misses) | set(unknown)) - set(found))
-            pushlog.cache_put(self.engine, "lead-misses", still)
         out: dict[str, Target | Skipped] = {}
+        at = clock.now().isoformat()
         for email in emails:
             if email in known:
                 out[email] = Target("Lead", email, known[email])
-                continue
-            match = found.get(email)
-            if match is None:
-                out[email] = Skipped("Lead", email, "unmatched", "no Lead has this email")
-            elif len(match.ids) > 1:
-                out[email] = Skipped(
-                    "Lead",
-                    email,
-                    "duplicate",
-                    f"{len(match.ids)} Leads have this email; merge them in "
-                    "Salesforce (never retried until then)",
-                )
-            elif match.converted:
-                if (
-                    self.settings.salesforce.converted_leads == "follow"
-                    and match.converted_contact_id
-                ):
-                    out[email] = Target("Contact", email, match.converted_contact_id)
-                else:
-                    out[email] = Skipped(
-                        "Lead",
-                        email,
-                        "converted",
-                        f"the Lead was converted (Account "
-                        f"{match.converted_account_id}); skipped as configured",
-                    )
+            elif email in followed:
+                out[email] = Target("Contact", email, followed[email])
+            elif email in fresh:
+                reason, detail, _ = fresh[email]
+                out[email] = Skipped("Lead", email, reason, detail)
             else:
-                out[email] = Target("Lead", email, match.ids[0])
+                verdict = self._verdict(email, found.get(email))
+                out[email] = verdict
+                if isinstance(verdict, Skipped):
+                    fresh[email] = [verdict.reason, verdict.detail, at]
+                elif verdict.sobject == "Contact":
+                    fresh.pop(email, None)
+        if unknown:
+            pushlog.cache_put(self.engine, self.CACHE_KEY, fresh)
         return out
 
 
@@ -293,6 +323,7 @@ def prepare(
             else {}
         )
         unmatched = pushlog.recently_unmatched(engine, "Account")
+        learned = pushlog.salesforce_ids(engine, "Account", list(accounts))
         for account_id, row in accounts.items():
             if account_id in unmatched:
                 prepared.skipped.append(
@@ -305,7 +336,7 @@ def prepare(
                     )
                 )
                 continue
-            target = _account_target(account_map, account_id, row, by_domain)
+            target = _account_target(account_map, account_id, row, by_domain, learned)
             if isinstance(target, Skipped):
                 prepared.skipped.append(target)
                 continue

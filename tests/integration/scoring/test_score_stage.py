@@ -1,0 +1,51 @@
+"""The score stage on a real store: back-fill on the first run, cheap daily runs after."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from connector.config import settings_from_data
+from connector.demo import DemoSpec, write_demo_db
+from connector.pipeline import open_store
+from connector.scoring import run_scoring
+from connector.source.pull import pull
+from connector.store import results
+
+AS_OF = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def test_first_run_backfills_and_later_runs_keep_what_was_reached(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'product.db'}"
+    write_demo_db(source, DemoSpec(accounts=40, days=60, as_of=AS_OF, dirty_rows=False))
+    settings = settings_from_data(
+        {"source": {"url": source}, "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"}},
+        None,
+        env={},
+    )
+    engine: sa.Engine = open_store(settings)
+    pull(settings, engine)
+
+    first_output, first = run_scoring(engine, settings, AS_OF - timedelta(days=1))
+    assert first.backfilled_from is not None
+    assert first.history_rows >= 40 * 50  # one snapshot per account and day of history
+    milestones = results.load_milestones(engine, "account")
+    assert milestones
+    evaluation_day = (AS_OF - timedelta(days=1)).date()
+    assert any(m.reached_on < evaluation_day - timedelta(days=7) for m in milestones)
+    assert all(r.health_rank is None for r in first_output.accounts if r.status != "paying")
+
+    _, second = run_scoring(engine, settings, AS_OF)
+    assert second.backfilled_from is None
+    assert second.history_rows == 40  # today's snapshot only
+    again = {
+        (m.subject_id, m.name): m.reached_on for m in results.load_milestones(engine, "account")
+    }
+    assert all(again[(m.subject_id, m.name)] == m.reached_on for m in milestones)
+    stored = results.load_metrics(engine)
+    assert len(stored) == 40
+    assert all(m.as_of == AS_OF for m in stored.values())
+    scores = [m.engagement_score for m in stored.values()]
+    assert all(0 <= s <= 100 for s in scores if s is not None)
