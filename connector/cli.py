@@ -423,6 +423,35 @@ def sync(
         raise typer.Exit(1)
 
 
+@app.command()
+def verify(
+    config: ConfigOption = None,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Write the pushed values back over the drifted fields.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Read back what Salesforce holds for every record pushed and report fields that differ
+    (lost writes, manual edits, triggers); exits 1 while drift remains."""
+    from connector.logs import new_run_id
+    from connector.pipeline import open_store
+    from connector.push.verify import verify as run_verify
+    from connector.push.verify_view import render
+    from connector.salesforce.client import SalesforceClient
+
+    settings, _ = _store_engine(config)
+    engine = open_store(settings)
+    with SalesforceClient(settings) as client:
+        report = run_verify(settings, engine, client, repair=repair, run_id=new_run_id())
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), default=str))
+    else:
+        console.print(render(report))
+    unrepaired = report.repair is None or any(report.repair.failed.values()) or any(
+        report.repair.retry_later.values())
+    if (report.drift and unrepaired) or report.missing:
+        raise typer.Exit(1)
+
+
 @app.command("run")
 def run_command(config: ConfigOption = None) -> None:
     """The daemon: run pull, score, push and snapshot on their schedules, serve /healthz and
@@ -431,6 +460,29 @@ def run_command(config: ConfigOption = None) -> None:
 
     settings, _ = _store_engine(config)
     run_daemon(settings, config, console)
+
+
+@app.command()
+def account(
+    account_id: Annotated[str, typer.Argument(help="The product's account id.")],
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One account's profile: KPIs, usage today, yesterday, 3/7/14/30 days, users, health and
+    its reason, milestones, tags and sync state."""
+    from connector import clock
+    from connector.pipeline import open_store
+    from connector.profile import account_profile
+    from connector.profile_view import render
+
+    settings, _ = _store_engine(config)
+    engine = open_store(settings)
+    profile = account_profile(engine, settings, account_id, _parse_as_of(as_of) or clock.now())
+    if as_json:
+        console.print_json(json.dumps(profile.as_dict(), default=str))
+    else:
+        console.print(render(profile))
 
 
 def main(argv: list[str] | None = None) -> int:

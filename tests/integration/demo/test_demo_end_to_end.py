@@ -52,3 +52,30 @@ def test_the_demo_command_runs(tmp_path: Path, capsys) -> None:
     assert code == 0
     assert "Demo finished" in out
     assert "Tasks for the success team" in out
+
+
+def test_account_profile_from_the_demo_store(demo, capsys) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{demo.folder / 'store.db'}")
+    with engine.connect() as conn:
+        account_id, name = conn.execute(
+            sa.text(
+                "SELECT a.account_id, a.name FROM accounts a JOIN metrics m USING (account_id) "
+                "WHERE a.status = 'paying' ORDER BY m.engagement_score DESC LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["account", account_id, "-c", str(demo.config_file), "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert profile["name"] == name
+    assert profile["health_rank"] in ("good", "average", "poor")
+    assert profile["health_reason"]
+    assert set(profile["usage"]) == {"today", "yesterday", "3d", "7d", "14d", "30d"}
+    assert profile["usage"]["30d"]["events"] >= profile["usage"]["7d"]["events"]
+    assert profile["salesforce_id"].startswith("001")
+    assert profile["pushed"]["Engagement_Score__c"] == profile["kpis"]["engagement_score"]
+    assert main(["account", "no-such-account", "-c", str(demo.config_file)]) == 2
