@@ -105,6 +105,33 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _gone(holder: str) -> bool:
+    """True when `holder` names a process on this host that no longer runs (killed, crashed)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def acquire_push_lease(engine: sa.Engine) -> bool:
+    """Take the push lease; a lease left by a dead process on this host is taken over at once
+    (its run was killed: waiting out the TTL would only delay the resume)."""
+    me = holder_name()
+    if lease.acquire(engine, PUSH_LEASE, me, LEASE_TTL_SECONDS):
+        return True
+    holder = lease.current(engine, PUSH_LEASE)
+    if holder is not None and _gone(holder.holder):
+        log.warning("run.lease_taken_over", previous=holder.holder)
+        return lease.take_over(engine, PUSH_LEASE, holder.holder, me, LEASE_TTL_SECONDS)
+    return False
+
+
 def run(
     settings: Settings,
     stage: Stage = "sync",
@@ -123,7 +150,7 @@ def run(
     report = RunReport(run_id=run_id, stage=stage, started_at=clock.now())
     as_of = as_of or clock.now()
     pushing = stage in ("push", "sync")
-    if pushing and not lease.acquire(engine, PUSH_LEASE, holder_name(), LEASE_TTL_SECONDS):
+    if pushing and not acquire_push_lease(engine):
         holder = lease.current(engine, PUSH_LEASE)
         report.status = "skipped"
         report.notes.append(

@@ -60,6 +60,26 @@ def acquire(engine: sa.Engine, name: str, holder: str, ttl_seconds: float) -> bo
     return True
 
 
+def take_over(
+    engine: sa.Engine, name: str, from_holder: str, holder: str, ttl_seconds: float
+) -> bool:
+    """Take a live lease from `from_holder` (known to be gone); False if it changed hands."""
+    at = now()
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                LEASE.update()
+                .where(LEASE.c.name == name, LEASE.c.holder == from_holder)
+                .values(
+                    holder=holder,
+                    expires_at=at + timedelta(seconds=ttl_seconds),
+                    heartbeat_at=at,
+                    acquired_at=at,
+                )
+            ).rowcount
+        )
+
+
 def release(engine: sa.Engine, name: str, holder: str) -> None:
     """Give the lease up (only if we hold it)."""
     with engine.begin() as conn:
