@@ -14,7 +14,9 @@ FULL = os.environ.get("CONNECTOR_RELIABILITY_FULL") == "1"
 
 def full_only() -> pytest.MarkDecorator:
     """Skip unless CONNECTOR_RELIABILITY_FULL=1 (these tests are also marked slow)."""
-    return pytest.mark.skipif(not FULL, reason="full trial counts: set CONNECTOR_RELIABILITY_FULL=1")
+    return pytest.mark.skipif(
+        not FULL, reason="full trial counts: set CONNECTOR_RELIABILITY_FULL=1"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,57 @@
+"""How `connector verify` shows a read-back: per object counts, then each drifted field."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from connector.push.verify import VerifyReport
+
+MAX_ROWS = 50  # drift rows shown; `--json` lists them all
+
+
+def render(report: VerifyReport) -> RenderableType:
+    """A one-screen summary: what was read back, how, and what differs."""
+    summary = Table(title="Read-back from Salesforce", show_header=True)
+    for column in ("object", "records", "fields", "read with", "drifted fields", "missing"):
+        summary.add_column(column, justify="left" if column == "object" else "right")
+    for sobject in sorted(set(report.methods) | set(report.records)):
+        summary.add_row(
+            sobject,
+            f"{report.records.get(sobject, 0):,}",
+            f"{report.fields.get(sobject, 0):,}",
+            report.methods.get(sobject, ""),
+            f"{sum(1 for d in report.drift if d.sobject == sobject):,}",
+            f"{sum(1 for m in report.missing if m.sobject == sobject):,}",
+        )
+    parts: list[RenderableType] = [summary]
+    if report.drift:
+        table = Table(title="Drift (Salesforce differs from what was pushed)")
+        for column in ("object", "record", "id", "field", "pushed", "Salesforce holds"):
+            table.add_column(column)
+        for d in report.drift[:MAX_ROWS]:
+            table.add_row(
+                d.sobject, d.key, d.salesforce_id, d.field, repr(d.expected), repr(d.actual)
+            )
+        parts.append(table)
+        if len(report.drift) > MAX_ROWS:
+            parts.append(Text(f"… and {len(report.drift) - MAX_ROWS:,} more (see --json)."))
+    for m in report.missing:
+        parts.append(
+            Text(
+                f"missing: {m.sobject} {m.key} ({m.salesforce_id}) is no longer in "
+                "Salesforce; the next sync matches it again or reports it unmatched."
+            )
+        )
+    for sobject, names in report.unknown_fields.items():
+        parts.append(Text(f"not checked: {sobject} has no field {', '.join(names)} any more."))
+    if report.repair is not None:
+        failed = sum(report.repair.failed.values()) + sum(report.repair.retry_later.values())
+        parts.append(Text(f"repair: {report.repaired:,} records re-sent, {failed:,} failed."))
+    elif report.drift:
+        parts.append(Text("Run `connector verify --repair` to write the pushed values back."))
+    if report.clean:
+        parts.append(Text("Salesforce holds everything the connector pushed.", style="green"))
+    parts.append(Text(f"API calls: {report.api_calls:,}"))
+    return Group(*parts)
