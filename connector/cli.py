@@ -485,6 +485,104 @@ def account(
         console.print(render(profile))
 
 
+
+# --- follows, alerts and digests ---------------------------------------------------------------
+
+alerts_app = typer.Typer(help="Real-time alerts and daily digests.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+FollowTarget = Annotated[
+    str,
+    typer.Argument(
+        help="A product account id, a segment of alerts.yaml (e.g. at-risk), or csm:EMAIL for "
+        "a CSM's book."
+    ),
+]
+
+
+def _alerts_store(config: Path | None) -> tuple[Settings, sa.Engine]:
+    from connector.pipeline import open_store
+
+    settings, _ = _store_engine(config)
+    return settings, open_store(settings)
+
+
+@app.command()
+def follow(
+    email: Annotated[str, typer.Argument(help="The team member's email.")],
+    target: FollowTarget,
+    config: ConfigOption = None,
+) -> None:
+    """Follow an account, a segment or a CSM's book: its alerts and digest come to EMAIL."""
+    from connector.alerts.dispatch import load_rules_for
+    from connector.alerts.follows import follow as add_follow
+    from connector.alerts.snapshot import load_views
+
+    settings, engine = _alerts_store(config)
+    followed = add_follow(engine, load_rules_for(settings, load_views(engine)), email, target)
+    console.print(f"{email.lower()} now follows {followed}.")
+
+
+@app.command()
+def unfollow(
+    email: Annotated[str, typer.Argument(help="The team member's email.")],
+    target: FollowTarget,
+    config: ConfigOption = None,
+) -> None:
+    """Stop following; what alerts.yaml or the CSM default brings is muted instead."""
+    from connector.alerts.dispatch import load_rules_for
+    from connector.alerts.follows import unfollow as drop_follow
+    from connector.alerts.snapshot import load_views
+
+    settings, engine = _alerts_store(config)
+    rules = load_rules_for(settings, load_views(engine))
+    dropped, how = drop_follow(engine, rules, email, target)
+    console.print(f"{email.lower()} no longer follows {dropped} ({how}).")
+
+
+@alerts_app.command("run")
+def alerts_run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """One alert pass now: what changed since the last pass goes out on its channels."""
+    from connector.alerts.dispatch import run_alerts
+
+    settings, engine = _alerts_store(config)
+    report = run_alerts(settings, engine, as_of=_parse_as_of(as_of))
+    if report.baseline:
+        console.print("First pass: recorded a baseline of every account; no alerts.")
+    console.print_json(json.dumps(report.as_dict()))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("digest")
+def alerts_digest(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Send each follower the digest of what changed in their accounts since the last one."""
+    from connector.alerts.dispatch import run_digests
+
+    settings, engine = _alerts_store(config)
+    report = run_digests(settings, engine, as_of=_parse_as_of(as_of))
+    console.print_json(json.dumps(report.as_dict()))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("preview")
+def alerts_preview(
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Which alerts and digests would go out now, and to whom, without sending anything."""
+    from connector import clock
+    from connector.alerts.preview import preview, render_preview
+
+    settings, engine = _alerts_store(config)
+    result = preview(settings, engine, _parse_as_of(as_of) or clock.now())
+    if as_json:
+        console.print_json(json.dumps(result.as_dict(), default=str))
+    else:
+        console.print(render_preview(result))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into exit codes and readable messages."""
     try:

@@ -1,0 +1,127 @@
+"""Each account as the alerts see it: stored metric values, facts, tags, milestones, record id.
+
+Read from the store after scoring; the alerts never recompute metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.metrics.inputs import AccountFacts
+from connector.store import pushlog
+from connector.store import results as store_results
+from connector.store.accounts import iter_accounts
+
+#: The values remembered between passes (and compared in messages), besides tags and milestones.
+REMEMBERED = (
+    "status",
+    "health_rank",
+    "risk_level",
+    "lifecycle_stage",
+    "engagement_score",
+    "active_users_7d",
+    "active_users_30d",
+    "active_days_14d",
+    "events_7d",
+    "events_14d",
+    "events_30d",
+    "dau_mau",
+    "license_utilization",
+    "usage_trend",
+    "visit_frequency",
+    "engaged_evaluation",
+    "last_active_at",
+    "time_spent_7d_minutes",
+    "time_spent_14d_minutes",
+    "active_users_1d",
+    "active_users_14d",
+    "active_days_7d",
+)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A milestone an account reached."""
+
+    name: str
+    label: str
+    reached_on: date
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account's current state, as scoring last stored it."""
+
+    facts: AccountFacts
+    values: dict[str, Any]
+    tags: frozenset[str] = frozenset()
+    milestones: tuple[Milestone, ...] = ()
+    salesforce_id: str | None = None
+    tag_descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def account_id(self) -> str:
+        return self.facts.account_id
+
+    @property
+    def name(self) -> str:
+        return self.facts.name or self.facts.account_id
+
+    @property
+    def csm_email(self) -> str | None:
+        return self.facts.csm_email.lower() if self.facts.csm_email else None
+
+    def seen(self) -> dict[str, Any]:
+        """What the next alert pass compares against (JSON-ready)."""
+        return {
+            "values": {k: self.values.get(k) for k in REMEMBERED},
+            "tags": sorted(self.tags),
+            "milestones": sorted(m.name for m in self.milestones),
+        }
+
+
+def load_views(engine: sa.Engine) -> list[AccountView]:
+    """Every scored account (accounts never scored are left out), ordered by id."""
+    metrics = store_results.load_metrics(engine)
+    tags = store_results.load_tags(engine)
+    milestones: dict[str, list[Milestone]] = {}
+    for m in store_results.load_milestones(engine, "account"):
+        label = (m.detail or {}).get("label") or m.name.replace("_", " ").capitalize()
+        milestones.setdefault(m.subject_id, []).append(Milestone(m.name, label, m.reached_on))
+    accounts = [a for a in iter_accounts(engine) if a.account_id in metrics]
+    pushed = pushlog.salesforce_ids(engine, "Account", [a.account_id for a in accounts])
+    views = []
+    for a in accounts:
+        metric = metrics[a.account_id]
+        values = dict(metric.values or {})
+        values.setdefault("status", a.status)
+        facts = AccountFacts(
+            account_id=a.account_id,
+            name=a.name,
+            status=a.status or "free",
+            licenses=a.licenses,
+            plan=a.plan,
+            created_at=a.created_at,
+            trial_started_at=a.trial_started_at,
+            trial_ends_at=a.trial_ends_at,
+            paid_at=a.paid_at,
+            cancelled_at=a.cancelled_at,
+            csm_email=a.csm_email,
+            company_size=a.company_size,
+            parent_account_id=a.parent_account_id,
+            attributes=dict(a.attributes or {}),
+        )
+        views.append(
+            AccountView(
+                facts=facts,
+                values=values,
+                tags=frozenset(t.tag for t in tags.get(a.account_id, [])),
+                milestones=tuple(milestones.get(a.account_id, [])),
+                salesforce_id=pushed.get(a.account_id) or a.salesforce_id,
+            )
+        )
+    return views

@@ -1,0 +1,115 @@
+"""An alert pass on a SQLite store: baseline first, then transitions, milestones and tags, each
+once; followers from CSM books, file segments and the store; previews record nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from connector.alerts.dispatch import evaluate
+from connector.alerts.preview import preview
+from connector.config import Settings, settings_from_data
+from connector.store import alertlog
+from tests.unit.alerts.alert_store import NOW, TODAY, add_account, milestone, score
+
+
+def _settings(tmp_path: Path, **alerts: object) -> Settings:
+    data = {
+        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "alerts": {"smtp": {"host": "mail.invalid", "sender": "cs@example.com"},
+                   "webhooks": {"team": "https://hooks.invalid/x"}, **alerts},
+    }  # fmt: skip
+    return settings_from_data(data, None, {})
+
+
+@pytest.fixture
+def store(sqlite_store: sa.Engine) -> sa.Engine:
+    add_account(sqlite_store, "a1", name="Acme", salesforce_id="001000000000001AAA")
+    add_account(sqlite_store, "a2", name="Globex", csm="bob@example.com")
+    score(sqlite_store, {"a1": {}, "a2": {}})
+    return sqlite_store
+
+
+def _baseline(settings: Settings, engine: sa.Engine) -> None:
+    found = evaluate(settings, engine, NOW)
+    assert found.detection.baseline
+    assert not found.detection.occurrences
+    alertlog.record_pass(engine, found.detection.seen, [])
+
+
+def test_first_pass_is_a_baseline_and_later_transitions_fire_once(
+    tmp_path: Path, store: sa.Engine
+) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, store)
+    score(store, {"a1": {"health_rank": "poor", "engagement_score": 60}, "a2": {}})
+    found = evaluate(settings, store, NOW)
+    names = [(o.rule.name, o.view.account_id) for o in found.detection.occurrences]
+    assert names == [("health-turned-poor", "a1")]
+    by_channel = {(d.channel, d.recipient) for d in found.deliveries}
+    assert by_channel == {
+        ("chatter", "001000000000001AAA"),
+        ("email", "alice@example.com"),
+        ("webhook", "team"),
+    }
+    text = found.deliveries[0].message["text"]
+    assert "Health rank: Good → Poor" in text
+    rows = [d.row() for d in found.deliveries]
+    assert alertlog.record_pass(store, found.detection.seen, rows) == 3
+    again = evaluate(settings, store, NOW + timedelta(hours=1))
+    assert again.detection.occurrences == []
+
+
+def test_engagement_drop_says_by_how_much(tmp_path: Path, store: sa.Engine) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, store)
+    score(store, {"a1": {"engagement_score": 45}, "a2": {"engagement_score": 60}})
+    found = evaluate(settings, store, NOW)
+    drops = [o for o in found.detection.occurrences if o.rule.name == "engagement-drop"]
+    assert [o.view.account_id for o in drops] == ["a1"]
+    text = next(d for d in found.deliveries if d.rule == "engagement-drop").message["text"]
+    assert "Engagement score: 70 → 45 (−25, −36%)" in text
+
+
+def test_new_tag_and_new_milestone_fire_and_a_new_account_is_news(
+    tmp_path: Path, store: sa.Engine
+) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, store)
+    add_account(store, "t1", name="Initech", status="trial", csm=None)
+    score(store, {"t1": {"status": "trial", "tags": ["hot-prospect"]}})
+    milestone(store, "a2", "first_value", "First value reached", TODAY)
+    found = evaluate(settings, store, NOW)
+    got = sorted((o.rule.name, o.view.account_id, o.detail) for o in found.detection.occurrences)
+    assert got == [
+        ("hot-trial", "t1", "hot-prospect"),
+        ("milestone-reached", "a2", "First value reached"),
+    ]
+    nobody = [d for d in found.deliveries if d.account_id == "t1" and d.channel == "email"]
+    assert nobody == []
+    assert found.skipped["email: nobody follows the account"] == 1
+
+
+def test_followers_from_segments_and_the_store_and_mutes(tmp_path: Path, store: sa.Engine) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, store)
+    alertlog.set_follow(store, "head@example.com", "segment", "at-risk", "follow")
+    alertlog.set_follow(store, "alice@example.com", "account", "a1", "mute")
+    score(store, {"a1": {"health_rank": "poor"}, "a2": {}})
+    found = evaluate(settings, store, NOW)
+    emails = {d.recipient for d in found.deliveries if d.channel == "email"}
+    assert emails == {"head@example.com"}
+
+
+def test_preview_records_nothing(tmp_path: Path, store: sa.Engine) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, store)
+    score(store, {"a1": {"status": "cancelled"}, "a2": {}})
+    first = preview(settings, store, NOW).as_dict()
+    second = preview(settings, store, NOW).as_dict()
+    assert [a["rule"] for a in first["alerts"]] == ["churned"] * 3
+    assert first["alerts"] == second["alerts"]
+    assert alertlog.deliveries(store, ["pending", "sent"]) == []
