@@ -80,6 +80,7 @@ class StatusServer:
         log.info("server.listening", host=self.address[0], port=self.address[1])
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for a loop that never started
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
         self._httpd.server_close()
-        self._thread.join(timeout=5)
