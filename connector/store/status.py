@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector.store import bookkeeping
+from connector.store import alertlog, bookkeeping
 from connector.store.migrate import current_revision, head_revision
 from connector.store.models import Account, EventDaily, UsageDaily, User
 
@@ -27,6 +27,7 @@ class StoreStatus:
     usage_days: tuple[date | None, date | None] = (None, None)
     quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
     last_pull_quarantined: dict[str, int] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)  # deliveries by channel, failures
 
     @property
     def migrated(self) -> bool:
@@ -47,6 +48,7 @@ class StoreStatus:
                 "usage_days": {"first": self.usage_days[0], "last": self.usage_days[1]},
                 "quarantined": self.quarantined,
                 "last_pull_quarantined": self.last_pull_quarantined,
+                "alerts": self.alerts,
             }
         )
 
@@ -117,4 +119,5 @@ def store_status(engine: sa.Engine, runs: int = 10) -> StoreStatus:
     pulls = bookkeeping.recent_runs(engine, 1, kind="pull")
     if pulls and pulls[0].counts:
         status.last_pull_quarantined = dict(pulls[0].counts.get("quarantined", {}))
+    status.alerts = alertlog.delivery_summary(engine)
     return status

@@ -87,7 +87,43 @@ def render_status(status: StoreStatus) -> Group:
                 f"{status.quarantined.get(stream, {}).get(reason, 0):,}",
             )
         parts.append(quarantine)
+    parts += _alerts(status.alerts)
     return Group(*parts)
+
+
+def _alerts(summary: dict[str, Any]) -> list[Any]:
+    """Alert and digest deliveries by channel, and the latest that failed or went unconfirmed."""
+    if not summary.get("by_channel"):
+        return []
+    table = Table(title="Alerts and digests", title_justify="left")
+    for col in ("channel", "sent", "pending", "failed", "unconfirmed"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    for channel, counts in summary["by_channel"].items():
+        failed = counts.get("failed", 0)
+        table.add_row(
+            channel,
+            f"{counts.get('sent', 0):,}",
+            f"{counts.get('pending', 0) + counts.get('sending', 0):,}",
+            f"[red]{failed:,}[/]" if failed else "0",
+            f"{counts.get('unconfirmed', 0):,}",
+        )
+    parts: list[Any] = [table]
+    if summary.get("problems"):
+        problems = Table(title="Alert deliveries that failed", title_justify="left")
+        for col in ("when", "channel", "to", "alert", "account", "status", "error"):
+            problems.add_column(col, overflow="fold")
+        for p in summary["problems"]:
+            problems.add_row(
+                _when(p["at"]),
+                p["channel"],
+                p["recipient"],
+                p["rule"],
+                p["account_id"] or "—",
+                p["status"],
+                p["error"] or "",
+            )
+        parts.append(problems)
+    return parts
 
 
 def print_status(status: StoreStatus, console: Console) -> None:
