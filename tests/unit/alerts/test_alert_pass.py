@@ -1,5 +1,6 @@
-"""An alert pass on a SQLite store: baseline first, then transitions, milestones and tags, each
-once; followers from CSM books, file segments and the store; previews record nothing."""
+"""An alert pass on a store (SQLite, and PostgreSQL when configured): baseline first, then
+transitions, milestones and tags, each once; followers from CSM books, file segments and the
+store; previews record nothing."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ def _settings(tmp_path: Path, **alerts: object) -> Settings:
 
 
 @pytest.fixture
-def store(sqlite_store: sa.Engine) -> sa.Engine:
-    add_account(sqlite_store, "a1", name="Acme", salesforce_id="001000000000001AAA")
-    add_account(sqlite_store, "a2", name="Globex", csm="bob@example.com")
-    score(sqlite_store, {"a1": {}, "a2": {}})
-    return sqlite_store
+def scored(store: sa.Engine) -> sa.Engine:
+    """Two scored accounts, on SQLite and (when configured) PostgreSQL."""
+    add_account(store, "a1", name="Acme", salesforce_id="001000000000001AAA")
+    add_account(store, "a2", name="Globex", csm="bob@example.com")
+    score(store, {"a1": {}, "a2": {}})
+    return store
 
 
 def _baseline(settings: Settings, engine: sa.Engine) -> None:
@@ -41,12 +43,12 @@ def _baseline(settings: Settings, engine: sa.Engine) -> None:
 
 
 def test_first_pass_is_a_baseline_and_later_transitions_fire_once(
-    tmp_path: Path, store: sa.Engine
+    tmp_path: Path, scored: sa.Engine
 ) -> None:
     settings = _settings(tmp_path)
-    _baseline(settings, store)
-    score(store, {"a1": {"health_rank": "poor", "engagement_score": 60}, "a2": {}})
-    found = evaluate(settings, store, NOW)
+    _baseline(settings, scored)
+    score(scored, {"a1": {"health_rank": "poor", "engagement_score": 60}, "a2": {}})
+    found = evaluate(settings, scored, NOW)
     names = [(o.rule.name, o.view.account_id) for o in found.detection.occurrences]
     assert names == [("health-turned-poor", "a1")]
     by_channel = {(d.channel, d.recipient) for d in found.deliveries}
@@ -58,16 +60,16 @@ def test_first_pass_is_a_baseline_and_later_transitions_fire_once(
     text = found.deliveries[0].message["text"]
     assert "Health rank: Good → Poor" in text
     rows = [d.row() for d in found.deliveries]
-    assert alertlog.record_pass(store, found.detection.seen, rows) == 3
-    again = evaluate(settings, store, NOW + timedelta(hours=1))
+    assert alertlog.record_pass(scored, found.detection.seen, rows) == 3
+    again = evaluate(settings, scored, NOW + timedelta(hours=1))
     assert again.detection.occurrences == []
 
 
-def test_engagement_drop_says_by_how_much(tmp_path: Path, store: sa.Engine) -> None:
+def test_engagement_drop_says_by_how_much(tmp_path: Path, scored: sa.Engine) -> None:
     settings = _settings(tmp_path)
-    _baseline(settings, store)
-    score(store, {"a1": {"engagement_score": 45}, "a2": {"engagement_score": 60}})
-    found = evaluate(settings, store, NOW)
+    _baseline(settings, scored)
+    score(scored, {"a1": {"engagement_score": 45}, "a2": {"engagement_score": 60}})
+    found = evaluate(settings, scored, NOW)
     drops = [o for o in found.detection.occurrences if o.rule.name == "engagement-drop"]
     assert [o.view.account_id for o in drops] == ["a1"]
     text = next(d for d in found.deliveries if d.rule == "engagement-drop").message["text"]
@@ -75,14 +77,14 @@ def test_engagement_drop_says_by_how_much(tmp_path: Path, store: sa.Engine) -> N
 
 
 def test_new_tag_and_new_milestone_fire_and_a_new_account_is_news(
-    tmp_path: Path, store: sa.Engine
+    tmp_path: Path, scored: sa.Engine
 ) -> None:
     settings = _settings(tmp_path)
-    _baseline(settings, store)
-    add_account(store, "t1", name="Initech", status="trial", csm=None)
-    score(store, {"t1": {"status": "trial", "tags": ["hot-prospect"]}})
-    milestone(store, "a2", "first_value", "First value reached", TODAY)
-    found = evaluate(settings, store, NOW)
+    _baseline(settings, scored)
+    add_account(scored, "t1", name="Initech", status="trial", csm=None)
+    score(scored, {"t1": {"status": "trial", "tags": ["hot-prospect"]}})
+    milestone(scored, "a2", "first_value", "First value reached", TODAY)
+    found = evaluate(settings, scored, NOW)
     got = sorted((o.rule.name, o.view.account_id, o.detail) for o in found.detection.occurrences)
     assert got == [
         ("hot-trial", "t1", "hot-prospect"),
@@ -93,23 +95,23 @@ def test_new_tag_and_new_milestone_fire_and_a_new_account_is_news(
     assert found.skipped["email: nobody follows the account"] == 1
 
 
-def test_followers_from_segments_and_the_store_and_mutes(tmp_path: Path, store: sa.Engine) -> None:
+def test_followers_from_segments_and_the_store_and_mutes(tmp_path: Path, scored: sa.Engine) -> None:
     settings = _settings(tmp_path)
-    _baseline(settings, store)
-    alertlog.set_follow(store, "head@example.com", "segment", "at-risk", "follow")
-    alertlog.set_follow(store, "alice@example.com", "account", "a1", "mute")
-    score(store, {"a1": {"health_rank": "poor"}, "a2": {}})
-    found = evaluate(settings, store, NOW)
+    _baseline(settings, scored)
+    alertlog.set_follow(scored, "head@example.com", "segment", "at-risk", "follow")
+    alertlog.set_follow(scored, "alice@example.com", "account", "a1", "mute")
+    score(scored, {"a1": {"health_rank": "poor"}, "a2": {}})
+    found = evaluate(settings, scored, NOW)
     emails = {d.recipient for d in found.deliveries if d.channel == "email"}
     assert emails == {"head@example.com"}
 
 
-def test_preview_records_nothing(tmp_path: Path, store: sa.Engine) -> None:
+def test_preview_records_nothing(tmp_path: Path, scored: sa.Engine) -> None:
     settings = _settings(tmp_path)
-    _baseline(settings, store)
-    score(store, {"a1": {"status": "cancelled"}, "a2": {}})
-    first = preview(settings, store, NOW).as_dict()
-    second = preview(settings, store, NOW).as_dict()
+    _baseline(settings, scored)
+    score(scored, {"a1": {"status": "cancelled"}, "a2": {}})
+    first = preview(settings, scored, NOW).as_dict()
+    second = preview(settings, scored, NOW).as_dict()
     assert [a["rule"] for a in first["alerts"]] == ["churned"] * 3
     assert first["alerts"] == second["alerts"]
-    assert alertlog.deliveries(store, ["pending", "sent"]) == []
+    assert alertlog.deliveries(scored, ["pending", "sent"]) == []
