@@ -30,6 +30,7 @@ from connector.alerts.outcome import DeliveryFailed
 from connector.alerts.rules import AlertRules, load_alert_rules
 from connector.alerts.snapshot import AccountView, load_views
 from connector.alerts.webhook import post_webhook
+from connector.alerts.windows import load_rollups
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.logs import get_logger
@@ -200,7 +201,8 @@ def evaluate(settings: Settings, engine: sa.Engine, as_of: datetime) -> AlertPas
     rules = load_rules_for(settings, views)
     previous = alertlog.load_state(engine)
     today = as_of.astimezone(settings.zone).date()
-    frame = StoredFrame(views, today, settings.zone, previous)
+    windows = load_rollups(engine, today, rules.rollup_days)
+    frame = StoredFrame(views, today, settings.zone, previous, windows)
     detection = detect(views, rules, previous, frame, today)
     followed = followed_accounts(
         views, rules, alertlog.load_follows(engine), segment_members(frame, rules)
@@ -397,7 +399,8 @@ def plan_digests(settings: Settings, engine: sa.Engine, as_of: datetime) -> list
     today = as_of.astimezone(settings.zone).date()
     views = load_views(engine)
     rules = load_rules_for(settings, views)
-    frame = StoredFrame(views, today, settings.zone, alertlog.load_state(engine))
+    windows = load_rollups(engine, today, rules.rollup_days)
+    frame = StoredFrame(views, today, settings.zone, alertlog.load_state(engine), windows)
     followed = followed_accounts(
         views, rules, alertlog.load_follows(engine), segment_members(frame, rules)
     )

@@ -2,18 +2,21 @@
 
 `previous(x)` is the value the last alert pass saw (null when it saw none), so a condition
 such as `engagement_score <= previous(engagement_score) - 20` catches a drop between passes.
+`events()`, `module_events()` and `active_days()` count the daily rollups of their window,
+read once per pass (`Rollups`); `first_seen()` is left to milestones (see rules.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from connector.alerts.snapshot import AccountView
+from connector.alerts.windows import Rollups
 from connector.metrics.facts import FactColumns, local_days
 from connector.metrics.inputs import day_number
 from connector.metrics.rules.compile import Expression
@@ -52,8 +55,11 @@ class StoredFrame:
         today: date,
         zone: ZoneInfo,
         previous: Mapping[str, Mapping[str, Any]] | None = None,
+        rollups: Rollups | None = None,
     ) -> None:
         self.views = list(views)
+        self.today = today
+        self.rollups = rollups or Rollups()
         self.zone = zone
         self.days = np.array([[float(day_number(today))]])
         self.facts = FactColumns([v.facts for v in self.views], zone)
@@ -100,17 +106,35 @@ class StoredFrame:
         hit = [any(m.name == milestone for m in v.milestones) for v in self.views]
         return Vec("bool", np.array(hit, dtype=np.float64)[:, None])
 
+    def _count(
+        self, rows: Mapping[str, list[tuple[date, str, int]]], width: int, offset: int,
+        name: str | None, distinct_days: bool,
+    ) -> Vec:  # fmt: skip
+        last = self.today - timedelta(days=offset)
+        first = last - timedelta(days=width - 1)
+        out = []
+        for v in self.views:
+            inside = [
+                (day, n)
+                for day, what, n in rows.get(v.account_id, ())
+                if first <= day <= last and (name is None or what == name)
+            ]
+            days = {day for day, n in inside if n > 0}
+            out.append(float(len(days)) if distinct_days else float(sum(n for _, n in inside)))
+        return Vec("num", np.array(out)[:, None])
+
     def events(self, event: str, width: int) -> Vec:
-        raise NotImplementedError("alert conditions are checked not to read the rollups")
+        return self._count(self.rollups.events, width, 0, event, distinct_days=False)
 
     def module_events(self, module: str, width: int) -> Vec:
-        raise NotImplementedError("alert conditions are checked not to read the rollups")
+        return self._count(self.rollups.usage, width, 0, module, distinct_days=False)
 
     def active_days(self, width: int, offset: int) -> Vec:
-        raise NotImplementedError("alert conditions are checked not to read the rollups")
+        return self._count(self.rollups.usage, width, offset, None, distinct_days=True)
 
     def first_seen(self, event: str) -> Vec:
-        raise NotImplementedError("alert conditions are checked not to read the rollups")
+        # alert conditions are checked not to use first_seen (rules.py): milestones date it
+        raise ValueError("first_seen() is not available in alert conditions")
 
     # --- verdicts --------------------------------------------------------------------------
     def holds(self, expression: Expression) -> list[bool]:

@@ -1,9 +1,9 @@
 """Alert rules, segments and file follows from `alerts.yaml`, checked with file, line and fix.
 
 Conditions are written in the rules language and judged on the values scoring stored for each
-account (so `previous(x)` means what the last alert pass saw). Window functions that need the
-daily rollups (`events`, `module_events`, `active_days`, `first_seen`) are not available here:
-put them in a tag rule and alert on the tag instead.
+account (so `previous(x)` means what the last alert pass saw); `events()`, `module_events()`
+and `active_days()` count the rollups of their window. `first_seen()` would need every
+account's whole event history on each pass: a milestone says the same (`reached("name")`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ FILE_NAME = "alerts.yaml"
 CHANNELS = ("chatter", "email", "webhook")
 SEVERITIES = ("high", "medium", "low")
 ANY = "any"
-ROLLUP_FUNCTIONS = frozenset({"events", "module_events", "active_days", "first_seen"})
+ROLLUP_FUNCTIONS = frozenset({"events", "module_events", "active_days"})
+UNAVAILABLE = frozenset({"first_seen"})
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -97,6 +98,15 @@ class AlertRules:
         for r in self.rules:
             yield from (e for e in (r.when, r.only) if e is not None)
 
+    @property
+    def rollup_days(self) -> int:
+        """How many days of rollups the conditions count (0: they read none)."""
+        days = 0
+        for e in self.expressions():
+            if any(isinstance(n, Call) and n.func in ROLLUP_FUNCTIONS for n in walk(e.node)):
+                days = max(days, e.needs.lookback_days)
+        return days
+
 
 def walk(node: Node) -> Iterator[Node]:
     """Every node of an expression tree, the root first."""
@@ -113,12 +123,14 @@ def _condition(r: _Reader, m: dict[str, Any], key: str, loc: Location) -> Expres
     expr = r.expr(m, key, loc, "tag", required=False)
     if expr is None:
         return None
-    used = sorted({n.func for n in walk(expr.node) if isinstance(n, Call)} & ROLLUP_FUNCTIONS)
+    used = sorted({n.func for n in walk(expr.node) if isinstance(n, Call)} & UNAVAILABLE)
     if used:
         r.problem(
             (*loc, key),
-            f"{', '.join(used)}() reads the daily rollups, which alert conditions cannot.",
-            "write the condition as a tag rule in tags.yaml and use tag_added: <tag> here.",
+            f"{', '.join(used)}() needs every account's whole history, which alert passes "
+            "do not read.",
+            "add a milestone for the first time it happens (milestones.yaml) and use "
+            'reached("that_milestone") here, or alert on it with milestone: that_milestone.',
         )
         return None
     return expr

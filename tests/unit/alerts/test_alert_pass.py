@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from connector.alerts.dispatch import evaluate
 from connector.alerts.preview import preview
 from connector.config import Settings, settings_from_data
-from connector.store import alertlog
+from connector.store import alertlog, rollups
+from connector.store.rollups import EventRow, UsageRow
 from tests.unit.alerts.alert_store import NOW, TODAY, add_account, milestone, score
 
 
@@ -115,3 +116,41 @@ def test_preview_records_nothing(tmp_path: Path, scored: sa.Engine) -> None:
     assert [a["rule"] for a in first["alerts"]] == ["churned"] * 3
     assert first["alerts"] == second["alerts"]
     assert alertlog.deliveries(scored, ["pending", "sent"]) == []
+
+
+def test_conditions_may_count_the_rollups_of_their_window(
+    tmp_path: Path, scored: sa.Engine
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "alerts.yaml").write_text(
+        "segments:\n"
+        "  busy: {when: 'events(\"report_run\", 7) >= 3 and active_days(14) >= 2'}\n"
+        "follows: {csm_book: false, people: [{email: ops@example.com, segments: [busy]}]}\n"
+        "alerts:\n"
+        "  - name: exporting\n"
+        '    when: module_events("export", 7) > 0\n'
+        "    channels: [email]\n"
+    )
+    settings = _settings(tmp_path, chatter=False)
+    settings.mappings = folder
+    _baseline(settings, scored)
+    usage = [
+        UsageRow("a1", "u1", TODAY, "export", 2, None),
+        UsageRow("a1", "u1", TODAY - timedelta(days=3), "core", 1, None),
+        UsageRow("a2", "u2", TODAY - timedelta(days=10), "export", 5, None),  # outside 7 days
+    ]
+    events = [
+        EventRow("a1", TODAY, "report_run", 2, 1),
+        EventRow("a1", TODAY - timedelta(days=6), "report_run", 1, 1),
+        EventRow("a2", TODAY - timedelta(days=8), "report_run", 9, 1),
+    ]
+    with scored.begin() as conn:
+        rollups.insert_usage(conn, usage)
+        rollups.insert_events(conn, events)
+    found = evaluate(settings, scored, NOW)
+    assert [(o.rule.name, o.view.account_id) for o in found.detection.occurrences] == [
+        ("exporting", "a1")
+    ]
+    assert found.followers == {"ops@example.com": {"a1"}}
+    assert [d.recipient for d in found.deliveries] == ["ops@example.com"]

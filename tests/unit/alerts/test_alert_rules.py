@@ -36,7 +36,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
         tmp_path,
         """\
 segments:
-  busy: {when: 'events("login", 7) > 3'}
+  busy: {when: 'first_seen("login") == null'}
 follows:
   people:
     - email: lead@example.com
@@ -56,7 +56,7 @@ alerts:
 """,
     )
     text = "\n".join(problems)
-    assert "alerts.yaml:2 (segments.busy.when): events() reads the daily rollups" in text
+    assert "alerts.yaml:2 (segments.busy.when): first_seen() needs every account's whole" in text
     assert "alerts.yaml:6 (follows.people.0.segments.0): there is no segment 'nowhere'" in text
     assert (
         "alerts.yaml:8 (alerts.0): an alert needs exactly one trigger (found when, tag_added)"
