@@ -13,7 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -394,6 +394,21 @@ class DigestPlan:
     delivery: PlannedDelivery | None
 
 
+#: How far before a digest's start a snapshot may be to count as the starting point.
+START_SNAPSHOT_DAYS = 7
+
+
+def _history(
+    engine: sa.Engine, since: date, until: date
+) -> dict[str, list[tuple[date, dict[str, Any]]]]:
+    """Each account's daily snapshots from a little before `since` to `until`, by day."""
+    series: dict[str, list[tuple[date, dict[str, Any]]]] = {}
+    for h in store_results.load_history(engine, since - timedelta(days=START_SNAPSHOT_DAYS), until):
+        row = {**(h.values or {}), "risk_level": h.risk_level, "health_rank": h.health_rank}
+        series.setdefault(h.account_id, []).append((h.day, row))
+    return series
+
+
 def plan_digests(settings: Settings, engine: sa.Engine, as_of: datetime) -> list[DigestPlan]:
     """Every follower's digest for the days since their last one (nothing recorded)."""
     today = as_of.astimezone(settings.zone).date()
@@ -407,20 +422,21 @@ def plan_digests(settings: Settings, engine: sa.Engine, as_of: datetime) -> list
     marks = alertlog.digest_marks(engine)
     by_id = {v.account_id: v for v in views}
     link_base = base_url(settings, engine)
+    due = {e: marks.get(e, today - timedelta(days=1)) for e in followed}
+    due = {e: since for e, since in due.items() if since < today}
+    series = _history(engine, min(due.values(), default=today), today)
     plans = []
-    for email, accounts in sorted(followed.items()):
-        since = marks.get(email, today - timedelta(days=1))
-        if since >= today:
-            continue
+    for email, since in sorted(due.items()):
+        accounts = followed[email]
         start_rows: dict[str, dict[str, Any]] = {}
         end_rows: dict[str, dict[str, Any]] = {}
-        for h in store_results.load_history(engine, since - timedelta(days=7), today):
-            if h.account_id not in accounts:
-                continue
-            row = {**(h.values or {}), "risk_level": h.risk_level, "health_rank": h.health_rank}
-            if h.day <= since:
-                start_rows[h.account_id] = row  # the latest snapshot up to the start
-            end_rows[h.account_id] = row
+        for account_id in accounts:
+            days = series.get(account_id, [])
+            before = [row for day, row in days if day <= since]
+            if before:
+                start_rows[account_id] = before[-1]  # the latest snapshot up to the start
+            if days:
+                end_rows[account_id] = days[-1][1]
         mine = [by_id[a] for a in sorted(accounts) if a in by_id]
         digest = build_digest(
             email, mine, start_rows, end_rows, since, today, link_base, settings.alerts.digest_items
