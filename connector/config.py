@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -31,6 +32,24 @@ from connector.yamlfile import Location, YamlDocument, load_yaml
 
 ENV_PREFIX = "CONNECTOR__"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _database_url(v: str | None) -> str | None:
+    """An SQLAlchemy URL, checked for shape only (the value is not echoed: it may hold a
+    password)."""
+    if v is None:
+        return v
+    from sqlalchemy.engine import make_url  # local: keep config import-light
+
+    try:
+        make_url(v)
+    except Exception:
+        raise ValueError(
+            "this is not a database URL; write an SQLAlchemy URL such as "
+            "postgresql+psycopg://user@host/db, mysql+pymysql://user@host/db or "
+            "sqlite:///connector.db"
+        ) from None
+    return v
 
 
 class _Section(BaseModel):
@@ -62,6 +81,12 @@ class SourceSettings(_Section):
 
     url: str | None = None
     preset: Literal["generic", "segment"] = "generic"
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, v: str | None) -> str | None:
+        return _database_url(v)
+
     db_schema: str | None = Field(default=None, alias="schema")
     late_window_days: int = Field(default=2, ge=0, le=90)
     pushdown: Literal["auto", "always", "never"] = "auto"
@@ -75,6 +100,11 @@ class StoreSettings(_Section):
     """The connector's own database."""
 
     url: str = "sqlite:///connector.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, v: str | None) -> str | None:
+        return _database_url(v)
 
 
 class SalesforceSettings(_Section):
@@ -101,6 +131,18 @@ class SalesforceSettings(_Section):
     on_task_cleared: Literal["close", "annotate"] = "close"
     max_retries: int = Field(default=5, ge=0, le=20)
 
+    @field_validator("login_url")
+    @classmethod
+    def _login_url_shape(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                f"{v!r} is not a login URL; write https://login.salesforce.com, "
+                "https://test.salesforce.com, your My Domain (https://acme.my.salesforce.com) "
+                "or the sandbox's https://127.0.0.1:PORT"
+            )
+        return v
+
     @field_validator("api_version")
     @classmethod
     def _version_shape(cls, v: str) -> str:
@@ -115,6 +157,23 @@ class JobSchedule(_Section):
 
     every_minutes: float | None = Field(default=None, gt=0)
     cron: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_shape(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from apscheduler.triggers.cron import CronTrigger  # local: keep config import-light
+
+        try:
+            CronTrigger.from_crontab(v)
+        except ValueError as exc:
+            raise ValueError(
+                f"{v!r} is not a cron expression ({exc}); write five fields, minute hour "
+                "day month weekday, e.g. '*/15 * * * *' or '5 0 * * *'"
+            ) from None
+        return v
+
     enabled: bool = True
 
 
@@ -373,6 +432,66 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
         if jobs is not None and not jobs.is_absolute():
             settings.daemon.jobs = base / jobs
     return settings
+
+
+def path_problems(settings: Settings) -> list[Problem]:
+    """Files and folders the configuration names but which do not exist (checked before a run
+    and by `connector check`, so a typo fails up front rather than mid-run)."""
+    problems = []
+    sf = settings.salesforce
+    for attr, what in (("private_key_file", "private key"), ("ca_bundle", "CA bundle")):
+        path = getattr(sf, attr)
+        if path is not None and not path.is_file():
+            problems.append(
+                Problem(
+                    where_is(settings, "salesforce", attr),
+                    f"the {what} file {path} does not exist.",
+                    "give the path of an existing file (relative paths are read from the "
+                    "configuration file's folder).",
+                )
+            )
+    if settings.mappings is not None and not settings.mappings.is_dir():
+        problems.append(
+            Problem(
+                where_is(settings, "mappings"),
+                f"the mappings folder {settings.mappings} does not exist.",
+                "give an existing folder (relative to the configuration file), or remove the "
+                "key to use the shipped mappings and rules.",
+            )
+        )
+    return problems
+
+
+REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "jwt": ("client_id", "username", "private_key_file"),
+    "client_credentials": ("client_id", "client_secret"),
+    "password": ("username", "password"),
+}
+
+
+def credential_problems(settings: Settings) -> list[Problem]:
+    """The credentials the chosen auth flow needs but the configuration leaves unset, each
+    naming the key and the environment variable it refers to."""
+    sf = settings.salesforce
+    problems = []
+    for key in REQUIRED_CREDENTIALS[sf.auth]:
+        if getattr(sf, key) is not None:
+            continue
+        var = unset_env_for(settings, f"salesforce.{key}")
+        why = f" (it refers to ${{{var}}}, which is not set)" if var else ""
+        fix = (
+            f"export {var}=… in the connector's environment"
+            if var
+            else f"set salesforce.{key} (or CONNECTOR__SALESFORCE__{key.upper()})"
+        )
+        problems.append(
+            Problem(
+                where_is(settings, "salesforce", key),
+                f"salesforce.{key} is needed for auth: {sf.auth} but has no value{why}.",
+                fix + ", or choose another auth flow.",
+            )
+        )
+    return problems
 
 
 def load_settings(path: Path | str | None, env: Mapping[str, str] | None = None) -> Settings:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from connector import clock
 from connector.config import Settings
-from connector.errors import ConnectorError, RetriableError
+from connector.errors import ConfigError, ConnectorError, RetriableError
 from connector.logs import bind_run, get_logger, new_run_id
 from connector.plan.model import Plan
 from connector.push.executor import PushReport
@@ -132,6 +132,21 @@ def acquire_push_lease(engine: sa.Engine) -> bool:
     return False
 
 
+def preflight(settings: Settings, stage: Stage) -> None:
+    """Every configuration problem the stage would hit, raised before it starts: missing
+    credentials or files for a push, broken mapping or rule files for scoring or a push."""
+    from connector.config import credential_problems, path_problems
+    from connector.mapping.loader import load_with_rules
+
+    problems = path_problems(settings)
+    if stage in ("push", "sync"):
+        problems += credential_problems(settings)
+    if stage in ("score", "push", "sync", "snapshot"):
+        problems += load_with_rules(settings)[1]
+    if problems:
+        raise ConfigError(problems)
+
+
 def run(
     settings: Settings,
     stage: Stage = "sync",
@@ -146,6 +161,7 @@ def run(
     """Run one stage (or the whole sync) once and record it."""
     run_id = run_id or new_run_id()
     bind_run(run_id, stage=stage)
+    preflight(settings, stage)
     engine = store or open_store(settings)
     report = RunReport(run_id=run_id, stage=stage, started_at=clock.now())
     as_of = as_of or clock.now()

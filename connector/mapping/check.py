@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connector.config import Settings, load_settings, settings_from_data
+from connector.config import (
+    Settings,
+    credential_problems,
+    load_settings,
+    path_problems,
+    settings_from_data,
+)
 from connector.errors import ConfigError, Problem
 from connector.logs import get_logger
 from connector.mapping.describe_check import describe_problems, objects_to_describe
@@ -101,6 +107,7 @@ def fetch_describes(
 def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResult:
     """Check offline, then (with a client) against the org's describe."""
     mapping, problems = load_with_rules(settings)
+    problems = path_problems(settings) + credential_problems(settings) + problems
     if client is None or mapping is None:
         return CheckResult(problems, mapping, online=False)
     client.connect()
