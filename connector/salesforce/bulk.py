@@ -116,11 +116,29 @@ def job_info(client: SalesforceClient, job_id: str) -> dict[str, Any]:
     return client.json("GET", f"jobs/ingest/{job_id}", kind="bulk", what=f"poll Bulk job {job_id}")
 
 
+FIRST_POLL_ROWS_PER_SECOND = 20_000.0  # a job of N rows is first polled after N / this seconds
+MIN_POLL_SECONDS = 0.5
+MAX_POLL_SECONDS = 30.0
+ESTIMATE_MARGIN = 1.1  # sleep a little past the estimated finish, so one poll usually does
+
+
+def next_delay(rows: int, processed: int, waited: float, previous: float) -> float:
+    """How long to sleep before the next poll: until the job should be done at the pace it
+    has shown so far; with no progress yet (still queued), half as long again as last time."""
+    if processed <= 0 or waited <= 0:
+        delay = previous * 1.5
+    else:
+        rate = processed / waited
+        delay = max(rows - processed, 0) / rate * ESTIMATE_MARGIN
+    return max(MIN_POLL_SECONDS, min(MAX_POLL_SECONDS, delay))
+
+
 def wait(
     client: SalesforceClient, job_id: str, *, rows: int, sleep: Callable[[float], None] = time.sleep
 ) -> dict[str, Any]:
-    """Poll until the job ends, sparingly: every poll is an API call."""
-    delay = max(0.5, min(30.0, rows / 10_000))
+    """Poll until the job ends, sparingly: every poll is an API call, so after the first the
+    job's own progress (`numberRecordsProcessed`) says when it should be done."""
+    delay = max(MIN_POLL_SECONDS, min(MAX_POLL_SECONDS, rows / FIRST_POLL_ROWS_PER_SECOND))
     waited = 0.0
     while True:
         sleep(delay)
@@ -133,7 +151,8 @@ def wait(
                 f"Bulk job {job_id} is still {info.get('state')} after {waited:.0f} s; "
                 "it will be polled again on the next run."
             )
-        delay = min(delay * 1.5, 30.0)
+        processed = int(info.get("numberRecordsProcessed") or 0)
+        delay = next_delay(rows, processed, waited, delay)
 
 
 def _results(client: SalesforceClient, job_id: str, kind: str) -> list[dict[str, str]]:
