@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from rich.console import Group
 from rich.table import Table
 
-from connector.alerts.dispatch import AlertPass, DigestPlan, evaluate, plan_digests
+from connector.alerts.dispatch import (
+    AlertPass,
+    DigestPlan,
+    PlannedDelivery,
+    evaluate,
+    plan_digests,
+)
 from connector.config import Settings
 from connector.store import alertlog
 from connector.store.alertlog import PENDING
@@ -82,18 +88,24 @@ def render_preview(p: Preview) -> Group:
         )
     new = [d for d in found.deliveries if d.key in p.new_keys]
     if new:
-        table = Table(title=f"Alerts that would go out ({len(new)})", title_justify="left")
-        for col in ("severity", "alert", "account", "channel", "to", "message"):
-            table.add_column(col, overflow="fold")
+        groups: dict[str, list[PlannedDelivery]] = {}
         for d in new:
-            lines = str(d.message.get("text", "")).split("\n")
+            groups.setdefault(d.occurrence, []).append(d)
+        table = Table(
+            title=f"Alerts that would go out ({len(groups)}, {len(new)} deliveries)",
+            title_justify="left",
+        )
+        for col in ("severity", "alert", "account", "what changed", "goes to"):
+            table.add_column(col, overflow="fold")
+        for deliveries in groups.values():
+            first = deliveries[0]
+            lines = str(first.message.get("text", "")).split("\n")
             table.add_row(
-                d.severity,
-                d.rule,
-                str(d.message.get("account_name", d.account_id)),
-                d.channel,
-                d.recipient,
-                "\n".join(lines[1:4]),
+                first.severity,
+                first.rule,
+                str(first.message.get("account_name", first.account_id)),
+                lines[1] if len(lines) > 1 else "",
+                "\n".join(f"{d.channel}: {d.recipient}" for d in deliveries),
             )
         parts.append(table)
     elif not found.detection.baseline:

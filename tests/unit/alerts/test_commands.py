@@ -79,4 +79,4 @@ def test_preview_prints_what_would_go_out_without_recording(
     assert shown["skipped"]["chatter: the account has no Salesforce record yet"] == 1
     assert alertlog.deliveries(engine, ["pending", "sent", "failed"]) == []
     assert main(["alerts", "preview", "-c", str(config)]) == 0
-    assert "Alerts that would go out (1)" in capsys.readouterr().out
+    assert "Alerts that would go out (1, 1 deliveries)" in capsys.readouterr().out
