@@ -15,14 +15,14 @@ from connector.daemon.view import banner, exit_summary
 def run_daemon(settings: Settings, config_path: Path | None, console: Console) -> DaemonSummary:
     """Run until SIGTERM or SIGINT, then stop cleanly; prints a banner and an exit summary."""
     daemon = Daemon(settings, config_path)
-    restore = signals.install(daemon.request_stop)
+    stop_signals = signals.StopSignals()
     try:
         daemon.start()
         console.print(banner(daemon))
-        daemon.wait()
+        daemon.wait(lambda: stop_signals.requested)
     finally:
         summary = daemon.shutdown()
-        restore()
+        stop_signals.restore()
     console.print(exit_summary(summary))
     return summary
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +36,7 @@ from connector.store import pushlog
 log = get_logger(__name__)
 
 # how often the main thread looks up from waiting (signals are handled in between)
-_WAIT_SLICE_SECONDS = 0.5
+_WAIT_SLICE_SECONDS = 0.2
 
 
 @dataclass
@@ -177,14 +179,21 @@ class Daemon:
         self.stop_event.set()
         self._shutdown.set()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until a stop is requested (True) or `timeout` seconds pass (False)."""
+    def wait(
+        self, signalled: Callable[[], str | None] = lambda: None, timeout: float | None = None
+    ) -> bool:
+        """Block until a stop is requested or `signalled()` names a signal (True), or until
+        `timeout` seconds pass (False)."""
         deadline = None if timeout is None else clock.monotonic() + timeout
-        while not self._shutdown.wait(_WAIT_SLICE_SECONDS):
+        while not self._shutdown.is_set():
+            if (name := signalled()) is not None:
+                self.request_stop(name)
+                break
             if self.keeper is not None and self.keeper.leader:
                 self.was_leader = True
             if deadline is not None and clock.monotonic() >= deadline:
                 return False
+            time.sleep(_WAIT_SLICE_SECONDS)  # a plain sleep: signals interrupt it safely
         return True
 
     def shutdown(self) -> DaemonSummary:

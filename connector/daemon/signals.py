@@ -1,40 +1,41 @@
-"""SIGTERM and SIGINT: the first asks for a clean stop, a second one forces the exit."""
+"""SIGTERM and SIGINT: the first asks for a clean stop, a second one forces the exit.
+
+The handler only records the signal: it runs in the main thread between any two bytecodes,
+possibly while that thread holds the log writer's lock, so logging or taking a lock there
+could deadlock. The daemon's main loop notices the request and stops.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
 from types import FrameType
-
-from connector.logs import get_logger
-
-log = get_logger(__name__)
 
 FORCED_EXIT_CODE = 1
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def install(request_stop: Callable[[str], None]) -> Callable[[], None]:
-    """Route stop signals to `request_stop(signal name)`; returns a function restoring the
-    previous handlers. Must be called from the main thread."""
-    received: list[str] = []
-    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+class StopSignals:
+    """Installs the handlers (main thread only); `requested` names the first signal."""
 
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if received:
+    def __init__(self) -> None:
+        self._received: list[str] = []
+        self._previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    @property
+    def requested(self) -> str | None:
+        return self._received[0] if self._received else None
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._received:
             # the operator insists: leave now; the store lease expires on its own
-            log.warning("daemon.forced_exit", signal=name)
+            os.write(2, b"connector: second stop signal, exiting at once\n")
             os._exit(FORCED_EXIT_CODE)
-        received.append(name)
-        request_stop(name)
+        self._received.append(signal.Signals(signum).name)
 
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, handle)
-
-    def restore() -> None:
-        for sig, handler in previous.items():
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-
-    return restore
