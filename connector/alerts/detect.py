@@ -47,7 +47,8 @@ class Occurrence:
 
 @dataclass
 class Detection:
-    """A pass's occurrences and the state to remember for the next pass."""
+    """A pass's occurrences and the state to remember for the next pass (accounts whose
+    state did not move are left out)."""
 
     occurrences: list[Occurrence] = field(default_factory=list)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -91,10 +92,11 @@ def detect(
     for i, view in enumerate(views):
         seen = view.seen()
         seen["verdicts"] = {r.name: verdicts[r.name][i] for r in rules.rules if r.when is not None}
-        result.seen[view.account_id] = seen
+        before = previous.get(view.account_id)
+        if before != seen:  # only what moved is written back
+            result.seen[view.account_id] = seen
         if result.baseline:
             continue
-        before = previous.get(view.account_id)
         result.occurrences += _for_account(rules, view, before, verdicts, i, today)
     result.occurrences.sort(
         key=lambda o: (SEVERITY_ORDER.get(o.rule.severity, 3), o.view.name, o.rule.name, o.key)

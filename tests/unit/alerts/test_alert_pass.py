@@ -154,3 +154,11 @@ def test_conditions_may_count_the_rollups_of_their_window(
     ]
     assert found.followers == {"ops@example.com": {"a1"}}
     assert [d.recipient for d in found.deliveries] == ["ops@example.com"]
+
+
+def test_only_accounts_that_moved_are_written_back(tmp_path: Path, scored: sa.Engine) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, scored)
+    assert evaluate(settings, scored, NOW).detection.seen == {}
+    score(scored, {"a1": {"engagement_score": 66}, "a2": {}})
+    assert set(evaluate(settings, scored, NOW).detection.seen) == {"a1"}

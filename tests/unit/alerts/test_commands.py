@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from connector import logs
 from connector.cli import main
@@ -16,9 +18,18 @@ from connector.store import alertlog
 from tests.unit.alerts.alert_store import add_account, score
 
 
+@pytest.fixture(autouse=True)
+def quiet_logs() -> Iterator[None]:
+    """The commands point logging at the captured stderr; put it back on a stream that stays
+    open, so later tests do not log into a closed capture."""
+    logs.configure("warning", "json", stream=io.StringIO())
+    yield
+    structlog.reset_defaults()
+    logs.configure("warning", "json", stream=io.StringIO())
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    logs.configure("warning", "json", stream=io.StringIO())  # not a closed capture of before
     path = tmp_path / "config.yaml"
     path.write_text(
         f"store:\n  url: sqlite:///{tmp_path / 'store.db'}\n"
