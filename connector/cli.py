@@ -565,6 +565,32 @@ def alerts_digest(config: ConfigOption = None, as_of: AsOfOption = None) -> None
         raise typer.Exit(1)
 
 
+@alerts_app.command("follows")
+def alerts_follows(config: ConfigOption = None) -> None:
+    """Who follows what (CSM books, alerts.yaml, `connector follow`), mutes, and how many
+    accounts each person follows now."""
+    from rich.table import Table
+
+    from connector import clock
+    from connector.alerts.dispatch import load_rules_for
+    from connector.alerts.follows import segment_members, summarize
+    from connector.alerts.frame import StoredFrame
+    from connector.alerts.snapshot import load_views
+    from connector.store import alertlog
+
+    settings, engine = _alerts_store(config)
+    views = load_views(engine)
+    rules = load_rules_for(settings, views)
+    frame = StoredFrame(views, clock.now().astimezone(settings.zone).date(), settings.zone)
+    people = summarize(views, rules, alertlog.load_follows(engine), segment_members(frame, rules))
+    table = Table(title="Follows", title_justify="left")
+    for col in ("who", "follows", "muted", "accounts"):
+        table.add_column(col, justify="right" if col == "accounts" else "left")
+    for p in people:
+        table.add_row(p.email, "\n".join(p.follows), "\n".join(p.muted), f"{p.accounts:,}")
+    console.print(table if people else "Nobody follows anything yet: try `connector follow`.")
+
+
 @alerts_app.command("preview")
 def alerts_preview(
     config: ConfigOption = None,

@@ -156,3 +156,39 @@ def unfollow(
     if still:
         alertlog.set_follow(engine, email, target.kind, target.name, MUTE)
     return target, "removed" if removed else "muted"
+
+
+@dataclass(frozen=True)
+class FollowerSummary:
+    """One person: what they follow, what they muted, and how many accounts that makes."""
+
+    email: str
+    follows: tuple[str, ...]
+    muted: tuple[str, ...]
+    accounts: int
+
+
+def summarize(
+    views: Sequence[AccountView],
+    rules: AlertRules,
+    stored: Sequence[Follow],
+    segments: dict[str, set[str]],
+) -> list[FollowerSummary]:
+    """Everyone who follows something (or muted something), for `connector alerts follows`."""
+    csms = {v.csm_email for v in views if v.csm_email}
+    wanted = _sources(rules, stored, csms)
+    followed = followed_accounts(views, rules, stored, segments)
+    muted: dict[str, list[str]] = defaultdict(list)
+    for f in stored:
+        if f.mode == MUTE:
+            muted[f.email].append(str(Target(f.kind, f.target)))
+    people = sorted(set(wanted) | set(muted))
+    return [
+        FollowerSummary(
+            email=e,
+            follows=tuple(sorted(str(t) for t in wanted.get(e, ()))),
+            muted=tuple(sorted(muted.get(e, ()))),
+            accounts=len(followed.get(e, ())),
+        )
+        for e in people
+    ]

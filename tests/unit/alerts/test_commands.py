@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from connector import logs
+from connector import cli, logs
 from connector.cli import main
 from connector.config import load_settings
 from connector.pipeline import open_store
@@ -91,3 +91,19 @@ def test_preview_prints_what_would_go_out_without_recording(
     assert alertlog.deliveries(engine, ["pending", "sent", "failed"]) == []
     assert main(["alerts", "preview", "-c", str(config)]) == 0
     assert "Alerts that would go out (1, 1 deliveries)" in capsys.readouterr().out
+
+
+def test_follows_lists_books_follows_and_mutes(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli.console, "width", 160)  # one table row per line
+    assert main(["follow", "head@example.com", "a1", "-c", str(config)]) == 0
+    assert main(["unfollow", "alice@example.com", "a1", "-c", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "follows", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "csm alice@example.com" in out
+    assert "account a1" in out
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "@" in line}
+    assert lines["alice@example.com"].rstrip("│ ").endswith("0")  # muted her only account
+    assert lines["head@example.com"].rstrip("│ ").endswith("1")
