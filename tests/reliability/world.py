@@ -102,11 +102,11 @@ class Trial:
     def store_url(self) -> str:
         return f"sqlite:///{self.folder / 'store.db'}"
 
-    def write_config(self, **salesforce_extra: Any) -> Path:
+    def write_config(self, *, source_url: str | None = None, **salesforce_extra: Any) -> Path:
         section = salesforce_section(self.sandbox, "password")
         section.update(salesforce_extra)
         data = {
-            "source": {"url": self.template.source_url},
+            "source": {"url": source_url or self.template.source_url},
             "store": {"url": self.store_url},
             "salesforce": section,
             "logging": {"format": "json", "level": "debug"},
@@ -193,11 +193,14 @@ def run_cli(
 
 
 @contextmanager
-def trial(template: Template, folder: Path, **faults: Any) -> Iterator[Trial]:
-    """A fresh copy of the template org and an empty store, with a sandbox serving it."""
+def trial(
+    template: Template, folder: Path, *, env: dict[str, str] | None = None, **faults: Any
+) -> Iterator[Trial]:
+    """A fresh copy of the template org and an empty store, with a sandbox serving it
+    (`env`: the sandbox's own SANDBOX_* credential variables)."""
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(template.folder / "org", folder / "org")
-    with running_sandbox(folder / "org", seed=SEED, faults=faults) as sb:
+    with running_sandbox(folder / "org", seed=SEED, faults=faults, env=env) as sb:
         t = Trial(folder, sb, folder / "config.yaml", template)
         t.write_config()
         yield t
