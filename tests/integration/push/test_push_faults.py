@@ -30,7 +30,6 @@ from connector.mapping import load_mapping_for_org
 from connector.mapping.provision import provision
 from connector.mapping.schema import TASK_KEY_FIELD
 from connector.pipeline import RunReport, open_store, run
-from connector.push.run import make_plan
 from connector.salesforce.client import SalesforceClient
 from connector.sandbox.client_settings import settings_for
 from connector.sandbox.harness import RunningSandbox, running_sandbox
@@ -232,24 +231,29 @@ def test_a_sync_under_faults_converges_to_the_fault_free_state(
 def test_an_exhausted_api_allocation_stops_mid_push_and_the_next_run_completes_it(
     tmp_path: Path, sandbox_keys: Path, product_db: str, reference: Reference
 ) -> None:
-    # Small batches, so the push spans many calls; no reserve, so Salesforce's own
-    # REQUEST_LIMIT_EXCEEDED is what stops it.
-    with prepared_org(
-        tmp_path, sandbox_keys, product_db, batch_size=10, api_reserve_percent=0
-    ) as org:
-        run(org.settings, "score", as_of=AS_OF, store=org.engine)
-        with SalesforceClient(org.settings) as client:
-            plan = make_plan(org.settings, org.engine, client, AS_OF)  # the dry run
-        assert plan.cost.total_calls > 10
-        used = org.sandbox.counters()["api_usage"]["used"]
-        org.sandbox.set_faults(daily_limit=used + plan.cost.total_calls // 2)
-        stopped = sync(org)
+    # Small batches, so the push spans many calls.
+    with prepared_org(tmp_path, sandbox_keys, product_db, batch_size=10) as org:
+        exhausted: list[int] = []
+
+        def exhaust_after_first_batch(what: str, done: int, total: int | None) -> None:
+            """Another integration uses up the org's allocation while this push runs."""
+            if what == "push Account" and not exhausted:
+                used = org.sandbox.counters()["api_usage"]["used"]
+                org.sandbox.set_faults(daily_limit=used)
+                exhausted.append(done)
+
+        stopped = run(
+            org.settings, "sync", as_of=AS_OF, store=org.engine, progress=exhaust_after_first_batch
+        )
+        assert exhausted == [10]
         assert stopped.status == "stopped"
         assert stopped.push is not None
-        assert stopped.push.stopped
-        assert "limit" in stopped.push.stopped.lower() or "API" in stopped.push.stopped
-        landed_first = sum(stopped.push.ok.values())
-        assert landed_first > 0  # mid-push: some records landed before the allocation ran out
+        assert stopped.plan is not None
+        # stopped by Salesforce's REQUEST_LIMIT_EXCEEDED, not by the client's own reserve
+        assert "API limit is reached" in str(stopped.push.stopped)
+        # the batch before the allocation ran out landed (or was reported unmatched)
+        assert sum(stopped.push.ok.values()) > 0
+        assert sum(stopped.push.ok.values()) + sum(stopped.push.failed.values()) == 10
 
         org.sandbox.clear_faults()  # the next day: the allocation is back
         finished = sync(org)
@@ -282,6 +286,7 @@ def test_an_exhausted_api_allocation_stops_mid_push_and_the_next_run_completes_i
         # every planned record ended exactly once: written, or reported unmatched (the
         # Accounts the vendor's org does not have)
         ended = Counter((o, k) for _, o, k, s, code in rows if s == DONE or code == "UNMATCHED")
+        plan = stopped.plan
         planned = {(o.sobject, c.target.key) for o in plan.objects for c in o.changes}
         assert set(ended) == planned
         assert max(ended.values()) == 1
