@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from connector.store import alertlog, bookkeeping
+from connector.store import alertlog, bookkeeping, lease, pushlog
 from connector.store.migrate import current_revision, head_revision
 from connector.store.models import Account, EventDaily, UsageDaily, User
+from connector.store.remedies import is_skip, remedy
+
+STAGES = ("pull", "score", "push", "sync", "snapshot")
+LEASES = ("daemon", "push")
+SKIP_EXAMPLES = 3
 
 
 @dataclass
@@ -28,6 +34,10 @@ class StoreStatus:
     quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
     last_pull_quarantined: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)  # deliveries by channel, failures
+    last_by_stage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    push_problems: dict[str, Any] = field(default_factory=dict)  # failures and skips
+    api_usage: dict[str, Any] | None = None  # of the last push that reported it
+    leases: list[dict[str, Any]] = field(default_factory=list)  # who holds each lease
 
     @property
     def migrated(self) -> bool:
@@ -49,6 +59,10 @@ class StoreStatus:
                 "quarantined": self.quarantined,
                 "last_pull_quarantined": self.last_pull_quarantined,
                 "alerts": self.alerts,
+                "last_by_stage": self.last_by_stage,
+                "push_problems": self.push_problems,
+                "api_usage": self.api_usage,
+                "leases": self.leases,
             }
         )
 
@@ -120,4 +134,93 @@ def store_status(engine: sa.Engine, runs: int = 10) -> StoreStatus:
     if pulls and pulls[0].counts:
         status.last_pull_quarantined = dict(pulls[0].counts.get("quarantined", {}))
     status.alerts = alertlog.delivery_summary(engine)
+    status.last_by_stage = _last_by_stage(engine)
+    status.push_problems = push_problems(engine)
+    status.api_usage = _api_usage(engine)
+    status.leases = [
+        {"name": name, "holder": info.holder, "expires_at": info.expires_at}
+        for name in LEASES
+        if (info := lease.current(engine, name)) is not None
+    ]
     return status
+
+
+def _run_dict(run: Any) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "kind": run.kind,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "counts": run.counts or {},
+        "error": run.error,
+        "api_calls": run.api_calls,
+    }
+
+
+def _last_by_stage(engine: sa.Engine) -> dict[str, dict[str, Any]]:
+    """The latest run of each stage, and the last successful one when that is older."""
+    found = {}
+    for stage in STAGES:
+        runs = bookkeeping.recent_runs(engine, 50, kind=stage)
+        if not runs:
+            continue
+        latest = _run_dict(runs[0])
+        ok = next((r for r in runs if r.status == "ok"), None)
+        latest["last_ok_at"] = ok.finished_at if ok is not None else None
+        found[stage] = latest
+    return found
+
+
+def push_problems(engine: sa.Engine, limit: int = 200) -> dict[str, Any]:
+    """Records the latest push with any rejected or left out, each with what to do."""
+    rows = pushlog.run_failures(engine, limit=limit)
+    if not rows:
+        return {}
+    failures, skipped = [], Counter[str]()
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        item = {
+            "object": r.object,
+            "record": r.match_key,
+            "reason": r.reason,
+            "code": r.code,
+            "message": r.message,
+            "what_to_do": remedy(r.code, r.reason),
+        }
+        if is_skip(r.code, r.reason):
+            skipped[r.reason] += 1
+            bucket = examples.setdefault(r.reason, [])
+            if len(bucket) < SKIP_EXAMPLES:
+                bucket.append(item)
+        else:
+            failures.append(item)
+    return {
+        "run_id": rows[0].run_id,
+        "at": rows[0].created_at,
+        "failures": failures,
+        "skipped": dict(skipped.most_common()),
+        "skipped_examples": examples,
+        "truncated": len(rows) >= limit,
+    }
+
+
+def _api_usage(engine: sa.Engine) -> dict[str, Any] | None:
+    """API calls and the org's allocation as of the latest push that reported them."""
+    candidates = [
+        r
+        for stage in ("push", "sync")
+        for r in bookkeeping.recent_runs(engine, 20, kind=stage)
+        if r.api_usage or r.api_calls
+    ]
+    if not candidates:
+        return None
+    run = max(candidates, key=lambda r: r.started_at)
+    usage = dict(run.api_usage or {})
+    return {
+        "run_id": run.run_id,
+        "at": run.finished_at or run.started_at,
+        "calls": run.api_calls or 0,
+        "used": usage.get("used"),
+        "limit": usage.get("limit"),
+    }

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from connector.store.status import StoreStatus
 
@@ -31,14 +32,9 @@ def render_status(status: StoreStatus) -> Group:
     for col in ("run", "kind", "status", "started", "finished", "summary"):
         runs.add_column(col)
     for run in status.runs:
-        counts = run["counts"]
-        summary = (
-            f"{counts.get('events_read', 0):,} events, {counts.get('rollup_rows', 0):,} rollup rows"
-            if run["kind"] == "pull"
-            else ", ".join(f"{k}={v}" for k, v in counts.items() if isinstance(v, int))
-        )
+        summary: Any = run_summary(run["kind"], run["counts"])
         if run["error"]:
-            summary = f"[red]{run['error'][:80]}[/]"
+            summary = Text(run["error"][:80], style="red")
         style = {"ok": "green", "failed": "red"}.get(run["status"], "yellow")
         runs.add_row(
             run["run_id"],
@@ -49,6 +45,8 @@ def render_status(status: StoreStatus) -> Group:
             summary,
         )
     parts.append(runs if status.runs else "No runs yet: try `connector pull`.")
+    parts += _stages(status)
+    parts += _push_problems(status.push_problems)
     marks = Table(title="Watermarks", title_justify="left")
     for col in ("source", "stream", "last event time", "last id", "updated"):
         marks.add_column(col)
@@ -123,6 +121,129 @@ def _alerts(summary: dict[str, Any]) -> list[Any]:
                 p["error"] or "",
             )
         parts.append(problems)
+    return parts
+
+
+def run_summary(kind: str, counts: dict[str, Any]) -> str:
+    """A run's counts in words: events pulled, accounts scored, records written."""
+    if kind == "pull" and "events_read" in counts:  # the pull's own row
+        counts = {"pull": counts}
+    words = []
+    pull = counts.get("pull")
+    if pull:
+        words.append(
+            f"{pull.get('events_read', 0):,} events → {pull.get('rollup_rows', 0):,} rollup rows"
+            + (f", {q} quarantined" if (q := _total(pull.get("quarantined"))) else "")
+        )
+    score = counts.get("score")
+    if score:
+        words.append(
+            f"{score.get('accounts', 0):,} accounts, {score.get('leads', 0):,} leads scored, "
+            f"{score.get('new_milestones', 0)} new milestones"
+        )
+    push = counts.get("push")
+    if push:
+        ok, failed = push.get("ok", {}), push.get("failed", {})
+        written = ", ".join(f"{n:,} {obj}" for obj, n in ok.items()) or "nothing"
+        words.append(
+            f"wrote {written}"
+            + (f"; {sum(failed.values())} failed" if failed else "")
+            + (f"; stopped: {push['stopped']}" if push.get("stopped") else "")
+        )
+    words += counts.get("notes", [])
+    return "; ".join(words) or ", ".join(
+        f"{k}={v}" for k, v in counts.items() if isinstance(v, int)
+    )
+
+
+def _total(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(int(v) for v in value.values())
+    return int(value or 0)
+
+
+def _stages(status: StoreStatus) -> list[Any]:
+    """The latest run of each stage, API usage of the last push, and who holds the leases."""
+    parts: list[Any] = []
+    if status.last_by_stage:
+        table = Table(title="By stage", title_justify="left")
+        for col in ("stage", "last run", "status", "last success", "what it did / error"):
+            table.add_column(col, overflow="fold")
+        for stage, run in status.last_by_stage.items():
+            style = {"ok": "green", "failed": "red"}.get(run["status"], "yellow")
+            detail: Any = run_summary(run["kind"], run["counts"])
+            if run["error"]:
+                detail = Text(run["error"][:200], style="red")
+            table.add_row(
+                stage,
+                _when(run["started_at"]),
+                Text(run["status"], style=style),
+                _when(run["last_ok_at"]),
+                detail,
+            )
+        parts.append(table)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    usage = status.api_usage
+    if usage:
+        allocation = (
+            f"; {usage['used']:,} of {usage['limit']:,} daily calls used "
+            f"({usage['limit'] - usage['used']:,} left)"
+            if usage.get("used") is not None and usage.get("limit")
+            else ""
+        )
+        facts.add_row(
+            "API usage",
+            f"{usage['calls']} calls in the last push ({_when(usage['at'])}){allocation}",
+        )
+    if status.leases:
+        for held in status.leases:
+            facts.add_row(
+                f"{held['name']} lease",
+                f"held by {held['holder']} until {_when(held['expires_at'])}",
+            )
+    else:
+        facts.add_row("leases", "none held: no daemon is working on this store right now")
+    parts.append(facts)
+    return parts
+
+
+def _push_problems(problems: dict[str, Any]) -> list[Any]:
+    """Records Salesforce rejected (with its code and what to do) and records left out."""
+    if not problems:
+        return []
+    parts: list[Any] = []
+    run = f"run {problems['run_id']}, {_when(problems['at'])}"
+    if problems["failures"]:
+        table = Table(title=f"Push failures ({run})", title_justify="left")
+        for col in ("object", "record", "Salesforce error", "what to do"):
+            table.add_column(col, overflow="fold")
+        for f in problems["failures"][:20]:
+            table.add_row(
+                f["object"],
+                f["record"],
+                Text(f"{f['code'] or f['reason']}: {f['message'] or ''}".strip(": ")),
+                f["what_to_do"],
+            )
+        parts.append(table)
+        if len(problems["failures"]) > 20:
+            parts.append(
+                f"… and {len(problems['failures']) - 20} more (`connector status --json`)."
+            )
+    if problems["skipped"]:
+        table = Table(title=f"Left out of the push ({run})", title_justify="left")
+        for col in ("reason", "records", "for example", "what to do"):
+            table.add_column(col, overflow="fold", justify="right" if col == "records" else "left")
+        for reason, n in problems["skipped"].items():
+            examples = problems["skipped_examples"].get(reason, [])
+            sample = "; ".join(
+                f"{e['object']} {e['record']}" + (f" ({e['message']})" if e["message"] else "")
+                for e in examples[:2]
+            )
+            what = examples[0]["what_to_do"] if examples else ""
+            table.add_row(reason, f"{n:,}", Text(sample), what)
+        parts.append(table)
     return parts
 
 

@@ -1,0 +1,69 @@
+"""What an operator should do about a record Salesforce rejected or the push left out.
+
+Keyed by Salesforce's error code first (the most specific), then by the push's own verdict
+(`fix the mapping`, `fix the data`, `retry`, …) or the reason a record was skipped.
+"""
+
+from __future__ import annotations
+
+_BY_CODE = {
+    "INVALID_FIELD": "a mapped field is missing or hidden from the integration user: run "
+    "`connector check`, then `connector provision --apply`, or correct the mapping",
+    "INVALID_FIELD_FOR_INSERT_UPDATE": "the integration user may not edit this field: grant "
+    "edit access in its permission set, or take the field out of the mapping",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "the integration user may not edit this record: check "
+    "its profile, permission sets and the sharing rules for the record's owner",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "the value is not one of the picklist's: run "
+    "`connector provision --apply` to add it, or map to an existing value",
+    "STRING_TOO_LONG": "the value is longer than the field allows: lengthen the field in "
+    "Salesforce or shorten the value in the mapping",
+    "NUMBER_OUTSIDE_VALID_RANGE": "the number does not fit the field's precision: widen the "
+    "field in Salesforce or round the value in the mapping",
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "a validation rule in the org rejected the record: let "
+    "the rule skip the integration user, or correct the record in Salesforce",
+    "REQUIRED_FIELD_MISSING": "the record needs a field the mapping does not set: map it or "
+    "give it a default",
+    "ENTITY_IS_DELETED": "the record was deleted in Salesforce: restore it from the recycle "
+    "bin, or let the next run match a new one",
+    "INVALID_CROSS_REFERENCE_KEY": "a referenced record (owner, account) does not exist or is "
+    "inactive: check the CSM's Salesforce user and the record's owner",
+    "DUPLICATE_VALUE": "another record already has this external ID: merge the duplicates in "
+    "Salesforce",
+    "DUPLICATES_DETECTED": "a duplicate rule blocked the write: merge the duplicates or let "
+    "the rule allow the integration user",
+    "CANNOT_UPDATE_CONVERTED_LEAD": "the Lead was converted: set salesforce.converted_leads: "
+    "follow to update its Contact instead",
+    "UNABLE_TO_LOCK_ROW": "another process was editing the record: it is retried next run",
+    "REQUEST_LIMIT_EXCEEDED": "the org's daily API allocation ran out: the rest is sent after "
+    "it resets",
+    "NOT_FOUND": "the record no longer exists in Salesforce: it is matched again next run",
+}
+
+_BY_REASON = {
+    "fix the mapping": "correct the mapping (`connector check` shows what is wrong)",
+    "fix the data": "correct the value in the product database or the mapping's transform",
+    "wait for the API limit": "nothing: the rest is sent after the org's allocation resets",
+    "retry": "nothing: it is retried next run",
+    "unmatched": "give the Salesforce record the product account id in its external ID "
+    "field (or enable salesforce.create_leads for Leads); re-checked daily",
+    "converted": "set salesforce.converted_leads: follow to update the converted Contact",
+    "duplicate": "merge the duplicate records in Salesforce",
+    "collision": "several product accounts claim one Salesforce record: correct the external "
+    "IDs or domains so each record has one owner",
+}
+
+
+def remedy(code: str | None, reason: str | None) -> str:
+    """One sentence on what to do about a failed or skipped record."""
+    if code and code in _BY_CODE:
+        return _BY_CODE[code]
+    if reason and reason in _BY_REASON:
+        return _BY_REASON[reason]
+    if code:
+        return f"look up {code} in Salesforce's API error codes, fix the record, and sync again"
+    return "see the message; the record is tried again next run"
+
+
+def is_skip(code: str | None, reason: str) -> bool:
+    """A record the push left out on purpose (rather than one Salesforce rejected)."""
+    return code is None and reason not in ("fix the mapping", "fix the data", "retry", "failed")
