@@ -23,7 +23,7 @@ from connector.sandbox.tls import TlsFiles, ensure_tls
 from connector.store import alertlog
 from connector.store.status import store_status
 from connector.store.status_view import render_status
-from tests.integration.alerts.servers import (
+from tests.integration.alerts.alert_servers import (
     BOUNCING_DOMAIN,
     PASSWORD,
     USER,
