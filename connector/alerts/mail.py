@@ -7,6 +7,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from connector import clock
 from connector.alerts.outcome import DeliveryFailed
 from connector.config import SmtpSettings
 
@@ -20,7 +21,7 @@ def build_email(sender: str, to: str, subject: str, text: str, html: str, key: s
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
     msg["Message-ID"] = f"<{key[:40]}@{MESSAGE_ID_DOMAIN}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
