@@ -16,6 +16,7 @@ from rich.console import Console
 
 from connector.alerts.dispatch import Sender, evaluate, run_alerts, run_digests
 from connector.config import Settings
+from connector.errors import ConnectorError
 from connector.salesforce.client import RetryPolicy, SalesforceClient
 from connector.sandbox.client_settings import settings_for
 from connector.sandbox.harness import RunningSandbox, running_sandbox
@@ -244,3 +245,36 @@ def test_daily_digest_lists_what_changed_once_and_skips_quiet_followers(
     again = run_digests(settings, store, NOW + timedelta(hours=2))
     assert again.digests == 0
     assert len(mail.to("alice@example.com")) == 1
+
+
+def test_the_sandbox_feed_item_behaves_like_chatter(org: RunningSandbox) -> None:
+    parent = _account(org, "Feed owner")
+    with SalesforceClient(settings_for(org), retry=FAST) as client:
+        described = client.describe("FeedItem")
+        assert (described["createable"], described["updateable"]) == (True, False)
+        fields = {f["name"]: f for f in described["fields"]}
+        assert fields["ParentId"]["referenceTo"] == ["Account", "Lead", "Contact", "User"]
+        assert fields["Body"]["length"] == 10_000
+        assert [v["value"] for v in fields["Type"]["picklistValues"]] == ["TextPost", "LinkPost"]
+        with pytest.raises(ConnectorError, match="STRING_TOO_LONG"):
+            client.json(
+                "POST",
+                "sobjects/FeedItem/",
+                kind="chatter",
+                json={"ParentId": parent, "Body": "x" * 10_001},
+                idempotent=False,
+            )
+        made = client.json(
+            "POST",
+            "sobjects/FeedItem/",
+            kind="chatter",
+            json={
+                "ParentId": parent,
+                "Body": "hello",
+                "Type": "LinkPost",
+                "LinkUrl": "https://x.example",
+            },
+            idempotent=False,
+        )
+        [row] = client.query(f"SELECT Id, Type, LinkUrl FROM FeedItem WHERE ParentId = '{parent}'")
+    assert row == {"Id": made["id"], "Type": "LinkPost", "LinkUrl": "https://x.example"}
