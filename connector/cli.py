@@ -452,6 +452,43 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML page with charts to this file.",
+            dir_okay=False,
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days of health score trend.", min=1)] = 90,
+) -> None:
+    """Customer health from the last scoring run: distribution and score, daily trend, by CSM
+    and company size, and engaged evaluations by month."""
+    from connector.pipeline import open_store
+    from connector.report import build_report, render_html, render_report
+
+    settings, _ = _store_engine(config)
+    result = build_report(open_store(settings), settings.zone, days=days)
+    if html is not None:
+        try:
+            html.write_text(render_html(result), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"--html {html} cannot be written ({exc.strerror}). Fix: choose a path in an "
+                "existing, writable folder."
+            ) from None
+    if as_json:
+        console.print_json(json.dumps(result.as_dict()))
+    else:
+        console.print(render_report(result))
+        if html is not None:
+            console.print(f"HTML report written to {html}")
+
+
 @app.command("run")
 def run_command(config: ConfigOption = None) -> None:
     """The daemon: run pull, score, push and snapshot on their schedules, serve /healthz and

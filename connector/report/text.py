@@ -1,0 +1,60 @@
+"""`connector report` on a terminal: the population report as rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from connector.metrics.reports import HealthSummary
+from connector.report.data import SEGMENT_TITLES, PopulationReport
+
+SPARK = "▁▂▃▄▅▆▇█"
+TREND_DAYS_SHOWN = 30
+
+
+def _score(h: HealthSummary) -> str:
+    return "—" if h.score is None else f"{h.score:.0f}"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """0–100 values as block characters; a gap is a space."""
+    return "".join(
+        " " if v is None else SPARK[min(int(v / 100 * len(SPARK)), len(SPARK) - 1)] for v in values
+    )
+
+
+def render_report(report: PopulationReport) -> RenderableType:
+    """Health now, its trend, by segment, engaged evaluations by month, distributions."""
+    h = report.health
+    as_of = report.as_of.strftime("%Y-%m-%d %H:%M UTC") if report.as_of else "never scored"
+    parts: list[RenderableType] = [
+        Text(f"Customer health as of {as_of}", style="bold"),
+        Text(
+            f"health score {_score(h)}: {h.good} good, {h.average} average, {h.poor} poor "
+            f"of {h.ranked} paying accounts ({report.accounts} accounts scored)"
+        ),
+    ]
+    recent = [s.score for _, s in report.trend[-TREND_DAYS_SHOWN:]]
+    if any(v is not None for v in recent):
+        parts.append(Text(f"last {len(recent)} days  {sparkline(recent)}"))
+    for by, groups in report.by_segment.items():
+        title = SEGMENT_TITLES.get(by, f"Health by {by.replace('_', ' ')}")
+        table = Table(title=title, title_justify="left")
+        for col in ("segment", "good", "average", "poor", "score"):
+            table.add_column(col, justify="left" if col == "segment" else "right")
+        for key, g in groups.items():
+            table.add_row(key, str(g.good), str(g.average), str(g.poor), _score(g))
+        parts.append(table)
+    if report.evaluations:
+        table = Table(title="Engaged evaluations by month of trial start", title_justify="left")
+        for col in ("month", "trials", "engaged", "share"):
+            table.add_column(col, justify="left" if col == "month" else "right")
+        for m in report.evaluations:
+            share = "—" if m.ratio is None else f"{m.ratio:.0%}"
+            table.add_row(m.month, str(m.trials), str(m.engaged), share)
+        parts.append(table)
+    for name, counts in report.distributions.items():
+        line = ", ".join(f"{n} {k}" for k, n in counts.items())
+        parts.append(Text(f"{name.replace('_', ' ')}: {line}"))
+    return Group(*parts)

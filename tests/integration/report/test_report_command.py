@@ -1,0 +1,80 @@
+"""`connector report`: text, --json and a self-contained --html page from a scored store."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connector import cli, pipeline
+from connector.config import load_settings
+from connector.demo import DemoSpec, write_demo_db
+
+
+@pytest.fixture(scope="module")
+def scored_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    product = f"sqlite:///{folder / 'product.db'}"
+    write_demo_db(product, DemoSpec(accounts=40, days=45))
+    config = folder / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"source": {"url": product}, "store": {"url": f"sqlite:///{folder / 'store.db'}"}}
+        )
+    )
+    settings = load_settings(config, env={})
+    assert pipeline.run(settings, "pull").status == "ok"
+    assert pipeline.run(settings, "score").status == "ok"
+    return config
+
+
+def test_json_report_summarises_health_segments_and_trend(
+    scored_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", "-c", str(scored_config), "--json", "--days", "30"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    health = data["health"]
+    assert health["ranked"] == health["good"] + health["average"] + health["poor"] > 0
+    assert 0 <= health["score"] <= 100
+    assert len(data["trend"]) == 30
+    assert any(day["ranked"] for day in data["trend"])  # the back-filled history
+    assert set(data["by_segment"]) == {"csm_email", "company_size"}
+    csm_total = sum(g["ranked"] for g in data["by_segment"]["csm_email"].values())
+    assert csm_total == health["ranked"]
+    assert data["engaged_evaluations_by_month"]
+
+
+def test_html_report_is_one_self_contained_page(
+    scored_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "health.html"
+    assert cli.main(["report", "-c", str(scored_config), "--html", str(out)]) == 0
+    assert "HTML report written" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    for external in ("<script", "<link", "<img", "src=", "@import", "url("):
+        assert external not in page
+    urls = set(re.findall(r"https?://[^\"' <]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg"}
+    charts = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(charts) == 5  # distribution, trend, CSM, company size, evaluations
+    for chart in charts:
+        ET.fromstring(chart)
+    for heading in (
+        "Health distribution",
+        "Health score trend",
+        "Health by CSM",
+        "Health by company size",
+        "Engaged evaluations by month",
+    ):
+        assert heading in page
+    assert "<polyline" in charts[1]
+
+
+def test_unwritable_html_path_is_an_input_error(scored_config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "r.html"
+    assert cli.main(["report", "-c", str(scored_config), "--html", str(target)]) == 2
