@@ -330,6 +330,11 @@ def send_pending(
                 error=str(exc),
             )
             continue
+        except Exception as exc:  # unforeseen: it may have gone out, so never send it again
+            alertlog.mark(engine, d.key, UNCONFIRMED, error=f"unexpected error: {exc!r}")
+            report.unconfirmed += 1
+            log.exception("alerts.delivery_error", key=d.key, channel=d.channel)
+            continue
         alertlog.mark(engine, d.key, SENT, remote_id=remote)
         report.sent[d.channel] += 1
         log.info("alerts.sent", key=d.key, channel=d.channel, recipient=d.recipient, rule=d.rule)
