@@ -4,6 +4,8 @@ HTTP endpoint taking webhook posts, both on loopback in background threads."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import ssl
 import threading
@@ -36,6 +38,7 @@ class MailSink:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    kill_on_data: int | None = None  # a process to kill once its mail has been taken
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
@@ -57,6 +60,9 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         self.sink.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        if self.sink.kill_on_data is not None:  # the sender dies before it hears "250"
+            os.kill(self.sink.kill_on_data, signal.SIGKILL)
+            self.sink.kill_on_data = None
         return "250 Message accepted"
 
 

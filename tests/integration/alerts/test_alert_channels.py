@@ -5,12 +5,16 @@ a bad address or a failing channel shows in `connector status` without holding u
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from pydantic import SecretStr
 from rich.console import Console
 
@@ -278,3 +282,46 @@ def test_the_sandbox_feed_item_behaves_like_chatter(org: RunningSandbox) -> None
         )
         [row] = client.query(f"SELECT Id, Type, LinkUrl FROM FeedItem WHERE ParentId = '{parent}'")
     assert row == {"Id": made["id"], "Type": "LinkPost", "LinkUrl": "https://x.example"}
+
+
+def test_a_sender_killed_between_sending_and_recording_never_sends_twice(
+    tmp_path: Path, settings: Settings, store: sa.Engine, mail: MailSink
+) -> None:
+    settings.alerts.chatter = False
+    settings.alerts.webhooks = {}
+    run_alerts(settings, store, NOW)
+    score(store, {"a1": {"health_rank": "poor"}, "a2": {}})
+    smtp = settings.alerts.smtp
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "store": {"url": str(store.url)},
+                "logging": {"level": "warning"},
+                "alerts": {
+                    "chatter": False,
+                    "smtp": {
+                        "host": smtp.host,
+                        "port": smtp.port,
+                        "username": smtp.username,
+                        "password": PASSWORD,
+                        "ca_bundle": str(smtp.ca_bundle),
+                    },
+                },
+            }
+        )
+    )
+    code = (
+        "import sys; from connector.cli import main; "
+        f"sys.exit(main(['alerts', 'run', '-c', {str(config)!r}, '--as-of', {NOW.isoformat()!r}]))"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[3])
+    mail.kill_on_data = child.pid
+    assert child.wait(timeout=60) == -signal.SIGKILL
+    assert len(mail.to("alice@example.com")) == 1  # it went out, and the sender died
+    [left] = alertlog.deliveries(store, ["sending"])
+    report = run_alerts(settings, store, NOW + timedelta(minutes=15))
+    assert report.unconfirmed == 1
+    assert sum(report.sent.values()) == 0
+    assert len(mail.to("alice@example.com")) == 1
+    assert [d.key for d in alertlog.deliveries(store, ["unconfirmed"])] == [left.key]
