@@ -138,11 +138,18 @@ def duplicate_samples(
     ]
 
 
-def annotated(ev: sa.Subquery, bucketer: DayBucketer, window: Window) -> sa.Subquery:
-    """Events in the window with their local day, comparable time and bad-row reason."""
+def annotated(
+    ev: sa.Subquery, bucketer: DayBucketer, window: Window, where: Any = None
+) -> sa.Subquery:
+    """Events in the window with their local day, comparable time and bad-row reason.
+
+    `where` (built from the text account id it is given) narrows the events further, to one
+    partition of the accounts. On PostgreSQL the text keys use the "C" collation, so the
+    rollup can be sorted cheaply into the store's own (byte) key order.
+    """
     t = bucketer.value(ev.c.occurred_at)
-    account = as_key(ev.c.account_id)
-    user = as_key(ev.c.user_id)
+    account = _keyed(as_key(ev.c.account_id), bucketer)
+    user = _keyed(as_key(ev.c.user_id), bucketer)
     reason = sa.case(
         (sa.or_(ev.c.user_id.is_(None), user == _EMPTY), sa.literal_column("'no_user'")),
         (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
@@ -162,8 +169,8 @@ def annotated(ev: sa.Subquery, bucketer: DayBucketer, window: Window) -> sa.Subq
             as_key(ev.c.event_id).label("event_id"),
             account.label("account_id"),
             user.label("user_id"),
-            sa.func.coalesce(as_key(ev.c.event), _EMPTY).label("event"),
-            sa.func.coalesce(as_key(ev.c.module), _EMPTY).label("module"),
+            _keyed(sa.func.coalesce(as_key(ev.c.event), _EMPTY), bucketer).label("event"),
+            _keyed(sa.func.coalesce(as_key(ev.c.module), _EMPTY), bucketer).label("module"),
             ev.c.occurred_at,
             t.label("occurred_v"),
             ev.c.duration_seconds,
@@ -173,8 +180,13 @@ def annotated(ev: sa.Subquery, bucketer: DayBucketer, window: Window) -> sa.Subq
             reason.label("reason"),
         )
         .where(time_filter(ev, bucketer, window))
+        .where(where(as_key(ev.c.account_id)) if where is not None else sa.true())
         .subquery("annotated")
     )
+
+
+def _keyed(text: Any, bucketer: DayBucketer) -> Any:
+    return text.collate("C") if bucketer.dialect == "postgresql" else text
 
 
 def sample_rows(conn: sa.Connection, a: sa.Subquery, condition: Any, reason: str) -> list[Any]:

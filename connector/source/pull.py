@@ -79,13 +79,29 @@ def mysql_has_zone(engine: sa.Engine, zone: str) -> bool:
     return value is not None
 
 
-def choose_mode(engine: sa.Engine, settings: Settings) -> tuple[str, DayBucketer]:
+PG_NAIVE_TIMESTAMP_OID = 1114
+
+
+def pg_naive_event_times(engine: sa.Engine, events: Relation) -> bool:
+    """Whether a PostgreSQL events relation's `occurred_at` is `timestamp without time zone`
+    (told by the result's type, so no row needs to exist), which lets the local day come
+    from interval arithmetic rather than a per-row time-zone conversion."""
+    query = sa.select(events.query.c.occurred_at).where(sa.false())
+    with engine.connect() as conn:
+        description = conn.execute(query).cursor.description
+    return bool(description) and description[0][1] == PG_NAIVE_TIMESTAMP_OID
+
+
+def choose_mode(
+    engine: sa.Engine, settings: Settings, events: Relation | None = None
+) -> tuple[str, DayBucketer]:
     """`pushdown` or `streaming` for this source and setting, and the SQL day bucketer."""
     family = _family(engine)
     zone = settings.timezone
     pushable = family in PUSHDOWN_DIALECTS
     tz_tables = family == "mysql" and not is_fixed_utc(zone) and mysql_has_zone(engine, zone)
-    bucketer = DayBucketer(family if pushable else "generic", zone, tz_tables)
+    naive = family == "postgresql" and events is not None and pg_naive_event_times(engine, events)
+    bucketer = DayBucketer(family if pushable else "generic", zone, tz_tables, naive)
     setting = settings.source.pushdown
     if not pushable and setting == "always":
         raise ConfigError(
@@ -320,7 +336,7 @@ def pull(
     engine = source or make_source_engine(settings)
     connect_check(engine)
     relations = resolve(engine, settings)
-    mode, bucketer = choose_mode(engine, settings)
+    mode, bucketer = choose_mode(engine, settings, relations.events)
     report = PullReport(
         run_id=run_id,
         source=relations.source_key,

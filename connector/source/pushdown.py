@@ -30,6 +30,7 @@ from connector.source.events import (
     duplicate_samples,
     sample_rows,
 )
+from connector.source.fanout import fan_out, partition_clause, partition_count
 from connector.source.relations import ARRIVAL, Relation
 from connector.source.timezones import DayBucketer
 
@@ -96,27 +97,42 @@ def _event_query(src: Any) -> sa.Select[Any]:
     ).group_by(per_user.c.account_id, per_user.c.day, per_user.c.event)
 
 
-def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
+def _bigint(expr: Any) -> Any:
+    """A SUM of counts as an integer (PostgreSQL would return numeric, slow to convert)."""
+    return sa.cast(expr, sa.BigInteger)
+
+
+def single_pass_query(
+    a: sa.Subquery, arrival_is_event_time: bool = False, all_new: bool = False
+) -> sa.CompoundSelect[Any]:
     """Both rollups from one scan of the events: a fine GROUP BY (…, module, event) kept as a
-    CTE, then summed two ways. Rows come back usage first (`kind` 0), then event names (1)."""
+    CTE, then summed two ways. Rows come back usage first (`kind` 0), then event names (1),
+    each in the store's key order (account, day, then user and module, or event), so the
+    store writes them sequentially.
+
+    Aggregates that would repeat another are left out of the big GROUP BY: the newest
+    arrival is the newest event when arrival is the event time, and every event is new
+    when the window has no earlier watermark.
+    """
+    aggregates = [
+        sa.func.count().label("n"),
+        sa.func.sum(a.c.duration_seconds).label("duration"),
+        sa.func.min(a.c.occurred_v).label("first_v"),
+        sa.func.max(a.c.occurred_v).label("last_v"),
+    ]
+    if not arrival_is_event_time:
+        aggregates.append(sa.func.max(a.c.arrival_v).label("max_arrival"))
+    if not all_new:
+        aggregates.append(sa.func.sum(a.c.new).label("new"))
     fine = (
         sa.select(
-            a.c.reason,
-            a.c.account_id,
-            a.c.user_id,
-            a.c.day,
-            a.c.module,
-            a.c.event,
-            sa.func.count().label("n"),
-            sa.func.sum(a.c.duration_seconds).label("duration"),
-            sa.func.max(a.c.arrival_v).label("max_arrival"),
-            sa.func.sum(a.c.new).label("new"),
-            sa.func.min(a.c.occurred_v).label("first_v"),
-            sa.func.max(a.c.occurred_v).label("last_v"),
+            a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event, *aggregates
         )
         .group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event)
         .cte("fine")
     )
+    arrival = fine.c.last_v if arrival_is_event_time else fine.c.max_arrival
+    new = fine.c.n if all_new else fine.c.new
     usage = sa.select(
         sa.literal_column("0").label("kind"),
         fine.c.reason,
@@ -125,10 +141,10 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
         fine.c.day,
         fine.c.module,
         sa.null().label("event"),
-        sa.func.sum(fine.c.n).label("events"),
+        _bigint(sa.func.sum(fine.c.n)).label("events"),
         sa.func.sum(fine.c.duration).label("duration"),
-        sa.func.max(fine.c.max_arrival).label("max_arrival"),
-        sa.func.sum(fine.c.new).label("new"),
+        sa.func.max(arrival).label("max_arrival"),
+        _bigint(sa.func.sum(new)).label("new"),
         sa.null().label("users"),
         sa.func.min(fine.c.first_v).label("first_v"),
         sa.func.max(fine.c.last_v).label("last_v"),
@@ -142,7 +158,7 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
         named.c.day,
         sa.null(),
         named.c.event,
-        named.c.events,
+        _bigint(named.c.events),
         sa.null(),
         sa.null(),
         sa.null(),
@@ -150,7 +166,8 @@ def single_pass_query(a: sa.Subquery) -> sa.CompoundSelect[Any]:
         named.c.first_v,
         sa.null(),
     )
-    return sa.union_all(usage, events).order_by(sa.literal_column("kind"))
+    order = ("kind", "account_id", "day", "user_id", "module", "event")
+    return sa.union_all(usage, events).order_by(*(sa.literal_column(c) for c in order))
 
 
 def read_pushdown(
@@ -162,7 +179,11 @@ def read_pushdown(
     event_sink: EventSink,
     chunk_size: int,
 ) -> EventsRead:
-    """Roll up the window inside the source database; feed the groups to the sinks."""
+    """Roll up the window inside the source database; feed the groups to the sinks.
+
+    A full read on a dialect that can fan out is split into partitions of the accounts
+    that the database computes at the same time (see `connector.source.fanout`).
+    """
     read = EventsRead()
     tune_session(conn)
     read.duplicates = count_duplicates(conn, rel, bucketer, window)
@@ -172,6 +193,7 @@ def read_pushdown(
         ev = dedup(rel, bucketer, window)
     a = annotated(ev, bucketer, window)
     raw_max: list[Any] = []
+    unknown: set[str] = set()
     streamed = conn.execution_options(stream_results=True, yield_per=chunk_size)
 
     def usage_group(
@@ -205,26 +227,9 @@ def read_pushdown(
             bucketer.to_datetime(last_v),
         )
 
-    if conn.dialect.name in SINGLE_PASS_DIALECTS:
-        rows = iter(streamed.execute(single_pass_query(a)))
-        first_named: list[Any] = []
-
-        def groups() -> Iterator[UsageGroup]:
-            for row in rows:
-                if row[0] == 1:
-                    first_named.append(row)
-                    return
-                yield usage_group(*row[1:6], *row[7:11], row[12], row[13])
-
-        unknown = usage_sink(groups())
-        named_rows: Iterator[Any] = (
-            (r[2], r[4], r[6], r[7], r[11], r[12]) for r in itertools.chain(first_named, rows)
-        )
-    else:
-        unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
-        named_rows = iter(streamed.execute(_event_query(a)))
-
-    def event_rows() -> Iterator[tuple[str, date, str, int, int, Any]]:
+    def event_rows(
+        named_rows: Iterator[Any],
+    ) -> Iterator[tuple[str, date, str, int, int, Any]]:
         for account, day, event, events, users, first_v in named_rows:
             yield (  # type: ignore[misc]
                 account,
@@ -235,7 +240,50 @@ def read_pushdown(
                 bucketer.to_datetime(first_v),
             )
 
-    event_sink(event_rows())
+    def consume(rows: Iterator[Any]) -> None:
+        """Usage rows until the first event-name row, then the event-name rows."""
+        first_named: list[Any] = []
+
+        def groups() -> Iterator[UsageGroup]:
+            for row in rows:
+                if row[0] == 1:
+                    first_named.append(row)
+                    return
+                yield usage_group(*row[1:6], *row[7:11], row[12], row[13])
+
+        unknown.update(usage_sink(groups()))
+        event_sink(
+            event_rows(
+                (r[2], r[4], r[6], r[7], r[11], r[12]) for r in itertools.chain(first_named, rows)
+            )
+        )
+
+    if conn.dialect.name in SINGLE_PASS_DIALECTS:
+        partitions = 1 if read.duplicates or window.since is not None else partition_count(conn)
+        arrival_is_event_time = rel.arrival_is_event_time
+        all_new = window.new_after is None
+        if partitions == 1:
+            consume(iter(streamed.execute(single_pass_query(a, arrival_is_event_time, all_new))))
+        else:
+            dialect = conn.dialect.name
+            queries = [
+                single_pass_query(
+                    annotated(
+                        ev,
+                        bucketer,
+                        window,
+                        lambda key, k=k: partition_clause(dialect, key, k, partitions),
+                    ),
+                    arrival_is_event_time,
+                    all_new,
+                )
+                for k in range(partitions)
+            ]
+            for rows in fan_out(conn.engine, queries, tune_session, chunk_size):
+                consume(iter(rows))
+    else:
+        unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
+        event_sink(event_rows(iter(streamed.execute(_event_query(a)))))
     return read_finish(conn, rel, a, read, raw_max[0] if raw_max else None, bucketer, unknown)
 
 

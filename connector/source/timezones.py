@@ -7,6 +7,9 @@ across daylight-saving changes, so the day is computed from an *offset table*: t
 UTC offsets between its transitions, taken from the IANA database in Python, written as a
 CASE over the instant (newest interval first, where nearly all events fall). Every instant
 therefore gets the offset that was in force at that instant, exactly as `zoneinfo` would.
+PostgreSQL uses the offset table too when the column is a plain `timestamp` (naive UTC, the
+usual case): adding an interval costs a fraction of a per-row time-zone conversion, and
+instants older than the table still convert exactly.
 """
 
 from __future__ import annotations
@@ -96,10 +99,18 @@ def is_fixed_utc(zone_name: str) -> bool:
 class DayBucketer:
     """Builds the SQL for "instant as comparable value" and "instant → local day" per dialect."""
 
-    def __init__(self, dialect: str, zone_name: str, mysql_tz_tables: bool = False) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        zone_name: str,
+        mysql_tz_tables: bool = False,
+        naive_timestamps: bool = False,
+    ) -> None:
         self.dialect = dialect
         self.zone_name = zone_name
         self.mysql_tz_tables = mysql_tz_tables
+        # PostgreSQL: the event time column is `timestamp without time zone` (UTC).
+        self.naive_timestamps = naive_timestamps
 
     def value(self, column: Any) -> Any:
         """An expression that orders and compares instants (julianday on SQLite)."""
@@ -111,7 +122,7 @@ class DayBucketer:
         """A Python value comparable with `value(column)`."""
         if self.dialect == "sqlite":
             return julian(moment)
-        if self.dialect == "mysql":
+        if self.dialect == "mysql" or self.naive_timestamps:
             return moment.astimezone(UTC).replace(tzinfo=None)
         return moment.astimezone(UTC)
 
@@ -143,7 +154,10 @@ class DayBucketer:
         zone = self.zone_name
         if self.dialect == "postgresql":
             as_tz = sa.cast(column, sa.DateTime(timezone=True))
-            return sa.cast(sa.func.timezone(sa.literal(zone, sa.String), as_tz), sa.Date)
+            converted = sa.func.timezone(sa.literal(zone, sa.String), as_tz)
+            if self.naive_timestamps and not is_fixed_utc(zone):
+                return sa.cast(self._pg_shifted(column, since, until, converted), sa.Date)
+            return sa.cast(converted, sa.Date)
         if self.dialect == "mysql":
             if is_fixed_utc(zone):
                 return sa.func.date(column)
@@ -157,6 +171,20 @@ class DayBucketer:
             modifier = self._offset_case(self.value(column), since, until, sqlite_modifier=True)
             return sa.func.date(column, modifier)
         raise ValueError(f"no day bucketing in SQL for the {self.dialect} dialect")
+
+    def _pg_shifted(self, column: Any, since: datetime | None, until: datetime, exact: Any) -> Any:
+        """Local wall time of a naive UTC timestamp: the instant plus the offset in force,
+        newest interval first; instants before the table fall back to the exact conversion."""
+        start, end = table_span(since, until)
+        table = offset_table(self.zone_name, start, end)
+        whens = [
+            (
+                column >= sa.literal(at.astimezone(UTC).replace(tzinfo=None), sa.DateTime()),
+                column + sa.literal_column(f"interval '{minutes:d} minutes'"),
+            )
+            for at, minutes in reversed(table)
+        ]
+        return sa.case(*whens, else_=exact)
 
     def _offset_case(
         self, value: Any, since: datetime | None, until: datetime, sqlite_modifier: bool = False
