@@ -15,7 +15,7 @@ from typing import Any
 
 from connector.alerts.frame import StoredFrame
 from connector.alerts.rules import ANY, AlertRule, AlertRules, walk
-from connector.alerts.snapshot import AccountView
+from connector.alerts.snapshot import AccountView, remembered
 from connector.metrics.rules.names import ALL_NAMES
 from connector.metrics.rules.syntax import Name
 
@@ -72,6 +72,22 @@ def _changes(rule: AlertRule, view: AccountView, before: Mapping[str, Any]) -> t
     out = [Change(n, before.get(n), view.values.get(n)) for n in names if n in view.values]
     moved = [c for c in out if c.before != c.after]
     return tuple(moved or out)
+
+
+def _remembers(before: Mapping[str, Any] | None, name: str) -> bool:
+    if before is None:
+        return False
+    if name.startswith("attributes."):
+        return "attributes" in before
+    return name in before.get("values", {})
+
+
+def _far_enough(old: Any, new: Any, by_at_least: float | None) -> bool:
+    """Whether a change counts: any change, or for numbers at least `by_at_least` apart."""
+    if by_at_least is None:
+        return True
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
+    return numbers and abs(new - old) >= by_at_least
 
 
 def detect(
@@ -141,6 +157,17 @@ def _for_account(
                 out.append(
                     Occurrence(rule, view, f"{rule.name}|{acc}|{m.name}", m.reached_on, m.label)
                 )
+            continue
+        if rule.changed is not None:
+            if not _remembers(before, rule.changed):
+                continue  # a new account (or an older pass) has no earlier value to differ from
+            old, new = remembered(dict(before), rule.changed), view.value(rule.changed)
+            if old == new or not _far_enough(old, new, rule.by_at_least):
+                continue
+            key = f"{rule.name}|{acc}|{rule.changed}|{old}->{new}|{today.isoformat()}"
+            out.append(
+                Occurrence(rule, view, key, today, changes=(Change(rule.changed, old, new),))
+            )
             continue
         wanted = rule.tag_added if rule.tag_added is not None else rule.tag_removed
         moved = view.tags - old_tags if rule.tag_added is not None else old_tags - view.tags

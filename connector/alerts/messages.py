@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.alerts.detect import Change, Occurrence
+from connector.metrics.rules.names import ALL_NAMES
 
 PERCENT_NAMES = frozenset({"license_utilization", "dau_mau"})
 LABELS = {
@@ -77,7 +78,7 @@ def _slack_escape(text: str) -> str:
 
 def label(name: str) -> str:
     """A value's name in words."""
-    return LABELS.get(name, name.replace("_", " "))
+    return LABELS.get(name, name.removeprefix("attributes.").replace("_", " "))
 
 
 def show(name: str, value: Any) -> str:
@@ -97,7 +98,10 @@ def show(name: str, value: Any) -> str:
             return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")
         except ValueError:
             return value
-    return str(value).capitalize() if isinstance(value, str) else str(value)
+    info = ALL_NAMES.get(name)
+    if isinstance(value, str) and info is not None and info.type.kind == "enum":
+        return value.capitalize()  # a label such as Poor or Paying
+    return str(value)
 
 
 def describe_change(c: Change) -> str:

@@ -9,6 +9,7 @@ account's whole event history on each pass: a milestone says the same (`reached(
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ from typing import Any
 from connector.errors import ConfigError, Problem
 from connector.metrics.rules.compile import Expression
 from connector.metrics.rules.loader import _Reader
+from connector.metrics.rules.names import ALL_NAMES
 from connector.metrics.rules.syntax import Call, Node
 from connector.resources import shipped
 from connector.yamlfile import Location, load_yaml
 
 FILE_NAME = "alerts.yaml"
 CHANNELS = ("chatter", "email", "webhook")
+TRIGGERS = ("when", "milestone", "tag_added", "tag_removed", "changed")
 SEVERITIES = ("high", "medium", "low")
 ANY = "any"
 ROLLUP_FUNCTIONS = frozenset({"events", "module_events", "active_days"})
@@ -53,6 +56,8 @@ class AlertRule:
     milestone: str | None = None  # a milestone name, or "any"
     tag_added: str | None = None  # a tag name, or "any"
     tag_removed: str | None = None
+    changed: str | None = None  # a metric, result, account field or attributes.<name>
+    by_at_least: float | None = None  # for `changed` numbers: the smallest change that counts
     webhooks: tuple[str, ...] = ()  # named webhooks (empty: all configured)
     to: tuple[str, ...] = ()  # extra email recipients beyond the followers
     only: Expression | None = None  # an extra condition the account must meet
@@ -60,11 +65,13 @@ class AlertRule:
 
     @property
     def trigger(self) -> str:
-        """`condition`, `milestone`, `tag_added` or `tag_removed`."""
+        """`condition`, `milestone`, `tag_added`, `tag_removed` or `changed`."""
         if self.when is not None:
             return "condition"
         if self.milestone is not None:
             return "milestone"
+        if self.changed is not None:
+            return "changed"
         return "tag_added" if self.tag_added is not None else "tag_removed"
 
 
@@ -189,9 +196,28 @@ def _segments(r: _Reader, raw: Any) -> tuple[Segment, ...]:
     return tuple(out)
 
 
+def _changed_name(r: _Reader, m: dict[str, Any], loc: Location) -> str | None:
+    """A value whose changes `changed:` watches: a metric, a result, a field or an attribute."""
+    name = r.text(m, "changed", loc).strip()
+    bare = name.removeprefix("attributes.")
+    if name in ALL_NAMES or (name.startswith("attributes.") and bare):
+        return name
+    if r.attributes is not None and name in r.attributes:
+        return f"attributes.{name}"
+    close = difflib.get_close_matches(name, [*ALL_NAMES, *(r.attributes or ())], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    r.problem(
+        (*loc, "changed"),
+        f"{name!r} is not a metric, result, account field or attribute.",
+        f"{hint}Write e.g. changed: plan, changed: engagement_score or changed: attributes.region.",
+    )
+    return None
+
+
 def _rule(r: _Reader, m: Any, loc: Location, webhooks: Collection[str] | None) -> AlertRule | None:
     allowed = ("name", "title", "description", "severity", "channels", "when", "only",
-               "milestone", "tag_added", "tag_removed", "webhooks", "to")  # fmt: skip
+               "milestone", "tag_added", "tag_removed", "changed", "by_at_least", "webhooks",
+               "to")  # fmt: skip
     if r.mapping(m, loc, allowed, ("name",)) is None:
         return None
     name = r.text(m, "name", loc)
@@ -201,15 +227,13 @@ def _rule(r: _Reader, m: Any, loc: Location, webhooks: Collection[str] | None) -
             f"{name!r} is not a rule name.",
             "use lower-case letters, digits, - and _.",
         )
-    triggers = [
-        k for k in ("when", "milestone", "tag_added", "tag_removed") if m.get(k) is not None
-    ]
+    triggers = [k for k in TRIGGERS if m.get(k) is not None]
     if len(triggers) != 1:
         r.problem(
             loc,
             "an alert needs exactly one trigger"
             + (f" (found {', '.join(triggers)})." if triggers else "."),
-            "keep one of when, milestone, tag_added or tag_removed.",
+            "keep one of when, milestone, tag_added, tag_removed or changed.",
         )
         return None
     channels = _names_list(r, m, "channels", loc) or CHANNELS
@@ -240,6 +264,10 @@ def _rule(r: _Reader, m: Any, loc: Location, webhooks: Collection[str] | None) -
         milestone=r.text(m, "milestone", loc) or None if "milestone" in triggers else None,
         tag_added=r.text(m, "tag_added", loc) or None if "tag_added" in triggers else None,
         tag_removed=r.text(m, "tag_removed", loc) or None if "tag_removed" in triggers else None,
+        changed=_changed_name(r, m, loc) if "changed" in triggers else None,
+        by_at_least=r.number(m, "by_at_least", loc, 0.0, 0.0, 1e12) or None
+        if m.get("by_at_least") is not None
+        else None,
         webhooks=hooks,
         to=_emails(r, m, "to", loc),
         only=_condition(r, m, "only", loc),

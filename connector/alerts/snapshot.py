@@ -6,12 +6,13 @@ Read from the store after scoring; the alerts never recompute metrics.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from connector.metrics.inputs import AccountFacts
+from connector.metrics.rules.names import FACTS
 from connector.store import pushlog
 from connector.store import results as store_results
 from connector.store.accounts import iter_accounts
@@ -75,13 +76,33 @@ class AccountView:
     def csm_email(self) -> str | None:
         return self.facts.csm_email.lower() if self.facts.csm_email else None
 
+    def value(self, name: str) -> Any:
+        """A metric, result, account field or `attributes.<name>`, JSON-ready."""
+        if name.startswith("attributes."):
+            return _plain(self.facts.attributes.get(name.removeprefix("attributes.")))
+        if name in FACTS and name != "status":
+            return _plain(getattr(self.facts, name))
+        return _plain(self.values.get(name))
+
     def seen(self) -> dict[str, Any]:
         """What the next alert pass compares against (JSON-ready)."""
         return {
-            "values": {k: self.values.get(k) for k in REMEMBERED},
+            "values": {k: self.value(k) for k in (*REMEMBERED, *FACTS)},
+            "attributes": {k: _plain(v) for k, v in sorted(self.facts.attributes.items())},
             "tags": sorted(self.tags),
             "milestones": sorted(m.name for m in self.milestones),
         }
+
+
+def remembered(seen: dict[str, Any], name: str) -> Any:
+    """A value as a pass remembered it (None when it did not)."""
+    if name.startswith("attributes."):
+        return seen.get("attributes", {}).get(name.removeprefix("attributes."))
+    return seen.get("values", {}).get(name)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 def load_views(engine: sa.Engine) -> list[AccountView]:

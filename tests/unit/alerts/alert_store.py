@@ -34,6 +34,7 @@ def add_account(
     csm: str | None = "alice@example.com",
     status: str = "paying",
     salesforce_id: str | None = None,
+    plan: str = "pro",
     **attributes: Any,
 ) -> None:
     """One account as a pull would write it."""
@@ -42,7 +43,7 @@ def add_account(
         "name": name or f"Account {account_id}",
         "status": status,
         "licenses": 20,
-        "plan": "pro",
+        "plan": plan,
         "created_at": datetime(2025, 1, 1, tzinfo=UTC),
         "trial_started_at": None,
         "trial_ends_at": None,

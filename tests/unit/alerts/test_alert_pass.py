@@ -162,3 +162,29 @@ def test_only_accounts_that_moved_are_written_back(tmp_path: Path, scored: sa.En
     assert evaluate(settings, scored, NOW).detection.seen == {}
     score(scored, {"a1": {"engagement_score": 66}, "a2": {}})
     assert set(evaluate(settings, scored, NOW).detection.seen) == {"a1"}
+
+
+def test_a_changed_field_or_attribute_fires_with_before_and_after(
+    tmp_path: Path, scored: sa.Engine
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "alerts.yaml").write_text(
+        "alerts:\n"
+        "  - {name: plan, changed: plan, channels: [email]}\n"
+        "  - {name: region, changed: attributes.region, channels: [email]}\n"
+        "  - {name: users, changed: active_users_30d, by_at_least: 5, channels: [email]}\n"
+    )
+    settings = _settings(tmp_path)
+    settings.mappings = folder
+    add_account(scored, "a1", name="Acme", region="emea")
+    _baseline(settings, scored)
+    add_account(scored, "a1", name="Acme", region="apac", plan="enterprise")
+    score(scored, {"a1": {"active_users_30d": 15}, "a2": {"active_users_30d": 20}})
+    found = evaluate(settings, scored, NOW)
+    got = sorted((o.rule.name, o.view.account_id) for o in found.detection.occurrences)
+    assert got == [("plan", "a1"), ("region", "a1"), ("users", "a2")]
+    texts = {d.rule: d.message["text"] for d in found.deliveries}
+    assert "Region: emea → apac." in texts["region"]
+    assert "Plan: pro → enterprise." in texts["plan"]
+    assert "Active users (30 days): 12 → 20 (+8, +67%)." in texts["users"]

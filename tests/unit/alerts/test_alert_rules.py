@@ -21,7 +21,7 @@ def _load(tmp_path: Path, text: str, webhooks: list[str] | None = None) -> list[
 
 def test_the_shipped_file_loads_with_a_trigger_per_rule() -> None:
     rules = load_alert_rules(None, milestones=MILESTONES, webhooks=[])
-    assert {r.trigger for r in rules.rules} == {"condition", "milestone", "tag_added"}
+    assert {r.trigger for r in rules.rules} == {"condition", "milestone", "tag_added", "changed"}
     assert rules.csm_book is True
     assert rules.segment("at-risk") is not None
 
@@ -85,3 +85,12 @@ alerts:
     text = "\n".join(problems)
     assert "(alerts.0.to.0): 'not-an-address' is not an email address" in text
     assert "(alerts.1.name): the alert 'churn' is defined twice" in text
+
+
+def test_changed_names_a_known_value(tmp_path: Path) -> None:
+    problems = _load(tmp_path, "alerts:\n  - {name: p, changed: plna}\n")
+    assert problems == [
+        f"{tmp_path / 'alerts.yaml'}:2 (alerts.0.changed): 'plna' is not a metric, result, "
+        "account field or attribute. Fix: did you mean 'plan'? Write e.g. changed: plan, "
+        "changed: engagement_score or changed: attributes.region."
+    ]
