@@ -191,7 +191,7 @@ class ServerSettings(_Section):
 class DaemonSettings(_Section):
     """How `connector run` schedules jobs and shares the store with other daemons."""
 
-    jobs: Path | None = None  # job definitions file; the shipped jobs/default.yaml when absent
+    jobs: Path | None = None  # a job definitions file or folder; the shipped jobs/ when absent
     # the store lease that makes one daemon work while others wait; renewed every third of it
     lease_seconds: float = Field(default=120, ge=1)
     # a job that falls due while the daemon was busy or asleep still runs this late

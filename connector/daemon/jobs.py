@@ -23,7 +23,7 @@ from connector.errors import ConfigError, Problem
 from connector.resources import shipped
 from connector.yamlfile import YamlDocument, load_yaml
 
-JobStage = Literal["pull", "score", "push", "sync", "snapshot"]
+JobStage = Literal["pull", "score", "push", "sync", "snapshot", "alerts", "digest"]
 PUSHING_STAGES = frozenset({"push", "sync"})
 # jobs due at the same moment start this far apart, so they run in the file's order
 _TIE_BREAK = timedelta(milliseconds=1)
@@ -120,7 +120,7 @@ def parse_job_file(doc: YamlDocument) -> list[JobDefinition]:
                 fix = "use stage, every_minutes, cron, run_at_start, enabled, description."
             elif error["type"] == "literal_error":
                 message = f"{error['input']!r} is not a stage."
-                fix = "use one of pull, score, push, sync, snapshot."
+                fix = "use one of pull, score, push, sync, snapshot, alerts, digest."
             else:
                 message = str(error["msg"]).removeprefix("Value error, ") + "."
                 fix = "see the comments at the top of jobs/default.yaml for the expected form."
@@ -153,9 +153,43 @@ def parse_job_file(doc: YamlDocument) -> list[JobDefinition]:
     return definitions
 
 
+def job_files(path: Path | None = None) -> list[Path]:
+    """The job files to read: `path` itself, every YAML file of a folder (default.yaml
+    first), or the shipped folder when None."""
+    folder = path if path is not None else shipped("jobs")
+    if not folder.is_dir():
+        return [folder]
+    files = sorted(folder.glob("*.yaml"), key=lambda f: (f.name != "default.yaml", f.name))
+    if not files:
+        raise ConfigError(
+            [Problem(str(folder), "the folder holds no job files.", "add a jobs YAML file.")]
+        )
+    return files
+
+
 def load_job_file(path: Path | None = None) -> list[JobDefinition]:
-    """The job definitions in `path` (the shipped defaults when None)."""
-    return parse_job_file(load_yaml(path or shipped("jobs") / "default.yaml"))
+    """The job definitions in a file or folder (the shipped ones when None); a job name
+    defined twice is an error."""
+    found: dict[str, JobDefinition] = {}
+    where: dict[str, str] = {}
+    problems: list[Problem] = []
+    for file in job_files(path):
+        doc = load_yaml(file)
+        for job in parse_job_file(doc):
+            here = doc.where(("jobs", job.name))
+            if job.name in found:
+                problems.append(
+                    Problem(
+                        here,
+                        f"the job {job.name!r} is already defined at {where[job.name]}.",
+                        "rename one of them or remove the duplicate.",
+                    )
+                )
+                continue
+            found[job.name], where[job.name] = job, here
+    if problems:
+        raise ConfigError(problems)
+    return list(found.values())
 
 
 def apply_schedule(definitions: list[JobDefinition], settings: Settings) -> list[JobDefinition]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from connector.pipeline import RunReport
@@ -84,6 +86,12 @@ class DaemonMetrics:
             "1 while this daemon holds the store lease and does the work, else 0.",
             registry=r,
         )
+        self.alerts = Counter(
+            "connector_alert_deliveries",
+            "Alert and digest deliveries, by channel and outcome (sent, failed, retrying).",
+            ["channel", "outcome"],
+            registry=r,
+        )
         self.missed = Counter(
             "connector_jobs_missed",
             "Job runs skipped because they fell due too late or one was still running.",
@@ -128,6 +136,12 @@ class DaemonMetrics:
             limit = report.api_usage.get("limit", 0)
             self.api_limit.set(limit)
             self.api_remaining.set(max(limit - report.api_usage.get("used", 0), 0))
+
+    def observe_alerts(self, sent: Any) -> None:
+        """Count one alert or digest pass's deliveries (a SendReport)."""
+        for outcome in ("sent", "failed", "retrying"):
+            for channel, n in getattr(sent, outcome).items():
+                self.alerts.labels(channel, outcome).inc(n)
 
     def observe_failure(self, stage: str, error: BaseException, seconds: float) -> None:
         """Count a run that raised instead of returning a report."""

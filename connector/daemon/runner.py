@@ -11,11 +11,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connector import clock, pipeline
+from connector import clock
 from connector.config import Settings
 from connector.daemon.jobs import JobDefinition
 from connector.daemon.leader import LeaseKeeper
 from connector.daemon.metrics import DaemonMetrics
+from connector.daemon.stages import run_stage
 from connector.errors import ConnectorError
 from connector.logs import get_logger, new_run_id, redact
 from connector.store import bookkeeping
@@ -69,9 +70,7 @@ class JobRunner:
         guard: AbstractContextManager[None] = self.keeper.pushing() if job.pushes else nullcontext()
         try:
             with guard:
-                report = pipeline.run(
-                    self.settings, job.stage, run_id=run_id, store=self.engine, stop=self.stop
-                )
+                report, sent = run_stage(self.settings, self.engine, job.stage, run_id, self.stop)
         except ConnectorError as exc:  # the pipeline logged it and recorded the run as failed
             self.metrics.observe_failure(job.stage, exc, clock.monotonic() - started)
             self._tally(name, "failed", redact(str(exc)))
@@ -84,6 +83,8 @@ class JobRunner:
             self._tally(name, "failed", message)
             return
         self.metrics.observe(report)
+        if sent is not None:
+            self.metrics.observe_alerts(sent)
         self._tally(name, report.status, report.error)
         log.info(
             "job.finished",

@@ -14,7 +14,7 @@ from connector.store.migrate import current_revision, head_revision
 from connector.store.models import Account, EventDaily, UsageDaily, User
 from connector.store.remedies import is_skip, remedy
 
-STAGES = ("pull", "score", "push", "sync", "snapshot")
+STAGES = ("pull", "score", "push", "sync", "snapshot", "alerts", "digest")
 LEASES = ("daemon", "push")
 SKIP_EXAMPLES = 3
 

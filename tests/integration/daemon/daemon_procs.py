@@ -87,6 +87,8 @@ def fast_config(product_url: str, store_path: Path, **overrides: Any) -> dict[st
             "score": {"every_minutes": 1 / 60},
             "push": {"enabled": False},
             "snapshot": {"enabled": False},
+            "alerts": {"enabled": False},
+            "digest": {"enabled": False},
         },
         "server": {"port": 0},
         "daemon": {"lease_seconds": 2},

@@ -24,7 +24,9 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def test_shipped_defaults_run_each_stage_every_15_minutes_and_snapshot_daily() -> None:
     jobs = {j.name: j for j in load_job_file()}
-    assert list(jobs) == ["pull", "score", "push", "snapshot"]
+    # default.yaml first, then the other shipped files (alerts.yaml) in name order
+    assert list(jobs)[:4] == ["pull", "score", "push", "snapshot"]
+    assert {"alerts", "digest"} <= set(jobs)
     for name in ("pull", "score", "push"):
         assert jobs[name].stage == name
         assert jobs[name].every_minutes == 15
@@ -80,18 +82,33 @@ def test_unknown_job_in_schedule_names_the_config_line(tmp_path: Path) -> None:
     assert "pull, score, push, snapshot" in text
 
 
-def test_both_timings_and_a_bad_cron_are_all_reported() -> None:
+def test_both_timings_in_the_schedule_are_an_error() -> None:
     settings = settings_from_data(
-        {"schedule": {"pull": {"every_minutes": 5, "cron": "* * * * *"}, "push": {"cron": "x"}}},
-        None,
-        {},
+        {"schedule": {"pull": {"every_minutes": 5, "cron": "* * * * *"}}}, None, {}
     )
     with pytest.raises(ConfigError) as err:
         apply_schedule(load_job_file(), settings)
-    assert len(err.value.problems) == 2
+    assert len(err.value.problems) == 1
     assert "both every_minutes and cron" in err.value.problems[0].message
-    assert "'x' is not a cron expression" in err.value.problems[1].message
-    assert "five fields" in err.value.problems[1].fix
+
+
+def test_a_bad_cron_in_a_job_file_names_the_line() -> None:
+    doc = parse_yaml("jobs:\n  pull:\n    stage: pull\n    cron: '61 * * * *'\n", "jobs.yaml")
+    with pytest.raises(ConfigError) as err:
+        parse_job_file(doc)
+    (problem,) = err.value.problems
+    assert problem.where == "jobs.yaml:2 (jobs.pull)"
+    assert "is not a cron expression" in problem.message
+    assert "five fields" in problem.fix
+
+
+def test_duplicate_job_names_across_files_are_an_error(tmp_path: Path) -> None:
+    (tmp_path / "default.yaml").write_text("jobs:\n  pull: {stage: pull, every_minutes: 5}\n")
+    (tmp_path / "more.yaml").write_text("jobs:\n  pull: {stage: score, every_minutes: 5}\n")
+    with pytest.raises(ConfigError) as err:
+        load_job_file(tmp_path)
+    assert "already defined at" in err.value.problems[0].message
+    assert str(tmp_path / "more.yaml") in err.value.problems[0].where
 
 
 def test_job_file_errors_name_file_line_and_fix() -> None:
