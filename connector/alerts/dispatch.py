@@ -32,7 +32,7 @@ from connector.alerts.snapshot import AccountView, load_views
 from connector.alerts.webhook import post_webhook
 from connector.alerts.windows import load_rollups
 from connector.config import Settings
-from connector.errors import ConnectorError
+from connector.errors import ConfigError, ConnectorError
 from connector.logs import get_logger
 from connector.metrics.rules.loader import load_rules
 from connector.resources import shipped
@@ -225,14 +225,19 @@ class Sender:
         self._factory = client_factory or (lambda: SalesforceClient(settings))
         self._client: SalesforceClient | None = None
         self._client_error: str | None = None
+        self._permanent = False
 
     def client(self) -> SalesforceClient:
         if self._client_error is not None:
-            raise DeliveryFailed(self._client_error, permanent=False)
+            raise DeliveryFailed(self._client_error, permanent=self._permanent)
         if self._client is None:
             try:
                 client = self._factory()
                 client.connect()
+            except ConfigError as exc:  # not configured: retrying cannot help
+                self._client_error = f"Chatter posts need the salesforce section ({exc})."
+                self._permanent = True
+                raise DeliveryFailed(self._client_error, permanent=True) from None
             except ConnectorError as exc:
                 self._client_error = f"Salesforce is unreachable for Chatter posts ({exc})."
                 raise DeliveryFailed(self._client_error, permanent=False) from None

@@ -124,7 +124,8 @@ def mark(
 
 
 def delivery_summary(engine: sa.Engine, failures: int = 10) -> dict[str, Any]:
-    """Counts by channel and status, and the latest failed or unconfirmed deliveries."""
+    """Counts by channel and status, and the latest deliveries that failed, went unconfirmed,
+    or failed for now and wait to be retried."""
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
         rows = conn.execute(
@@ -136,7 +137,12 @@ def delivery_summary(engine: sa.Engine, failures: int = 10) -> dict[str, Any]:
             counts[(channel, status)] = int(n)
         bad = conn.execute(
             sa.select(DELIVERIES)
-            .where(DELIVERIES.c.status.in_([FAILED, UNCONFIRMED]))
+            .where(
+                sa.or_(
+                    DELIVERIES.c.status.in_([FAILED, UNCONFIRMED]),
+                    sa.and_(DELIVERIES.c.status == PENDING, DELIVERIES.c.error.is_not(None)),
+                )
+            )
             .order_by(DELIVERIES.c.updated_at.desc())
             .limit(failures)
         ).mappings()
@@ -146,7 +152,7 @@ def delivery_summary(engine: sa.Engine, failures: int = 10) -> dict[str, Any]:
                 "recipient": r["recipient"],
                 "rule": r["rule"],
                 "account_id": r["account_id"],
-                "status": r["status"],
+                "status": "retrying" if r["status"] == PENDING else r["status"],
                 "attempts": r["attempts"],
                 "error": r["error"],
                 "at": r["updated_at"],

@@ -107,7 +107,7 @@ def _alerts(summary: dict[str, Any]) -> list[Any]:
         )
     parts: list[Any] = [table]
     if summary.get("problems"):
-        problems = Table(title="Alert deliveries that failed", title_justify="left")
+        problems = Table(title="Alert deliveries that failed or wait", title_justify="left")
         for col in ("when", "channel", "to", "alert", "account", "status", "error"):
             problems.add_column(col, overflow="fold")
         for p in summary["problems"]:

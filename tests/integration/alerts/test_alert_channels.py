@@ -209,6 +209,8 @@ def test_a_bad_address_and_a_failing_webhook_are_reported_and_block_nothing(
     assert report.failed["email"] == 1  # the refused address, at once
     assert report.retrying["webhook"] == 1  # a 500 is worth another try
     assert len(mail.to("alice@example.com")) == 1
+    waiting = {p["recipient"]: p["status"] for p in store_status(store).alerts["problems"]}
+    assert waiting["broken"] == "retrying"
     later = run_alerts(settings, store, NOW + timedelta(minutes=15), lambda: _factory(settings))
     assert later.failed["webhook"] == 1  # second attempt of two: given up
     status = store_status(store)
@@ -220,7 +222,7 @@ def test_a_bad_address_and_a_failing_webhook_are_reported_and_block_nothing(
     console = Console(width=200, record=True)
     console.print(render_status(status))
     shown = console.export_text()
-    assert "Alert deliveries that failed" in shown
+    assert "Alert deliveries that failed or wait" in shown
     assert f"nobody@{BOUNCING_DOMAIN}" in shown
 
 
