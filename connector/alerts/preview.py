@@ -31,6 +31,7 @@ class Preview:
     new_keys: set[str]
     retries: list[dict[str, Any]] = field(default_factory=list)
     digests: list[DigestPlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class Preview:
                 }
                 for d in self.alerts.deliveries
             ],
+            "notes": self.notes,
             "skipped": dict(self.alerts.skipped),
             "retries": self.retries,
             "digests": [
@@ -74,12 +76,17 @@ def preview(settings: Settings, engine: sa.Engine, as_of: datetime) -> Preview:
         {"channel": d.channel, "recipient": d.recipient, "rule": d.rule, "error": d.error}
         for d in alertlog.deliveries(engine, [PENDING])
     ]
-    return Preview(as_of, found, set(keys) - known, retries, digests)
+    notes = []
+    if not settings.alerts.enabled:
+        notes.append("Alerts are off (alerts.enabled: false): a pass would send nothing.")
+    if not settings.alerts.smtp.host:
+        notes.append("No mail server (alerts.smtp.host): no email alerts and no digests.")
+    return Preview(as_of, found, set(keys) - known, retries, digests, notes)
 
 
 def render_preview(p: Preview) -> Group:
     """Tables of the alerts, retries and digests that would go out."""
-    parts: list[Any] = []
+    parts: list[Any] = list(p.notes)
     found = p.alerts
     if found.detection.baseline:
         parts.append(
