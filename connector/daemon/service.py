@@ -93,7 +93,7 @@ class Daemon:
         log.info(
             "daemon.started",
             holder=self.holder,
-            jobs={j.name: j.schedule_text() for j in self.jobs},
+            jobs=", ".join(f"{j.name}: {j.schedule_text()}" for j in self.jobs),
             role="leader" if self.keeper.leader else "standby",
         )
 
