@@ -45,6 +45,14 @@ def test_only_one_daemon_works_and_the_other_takes_over_after_a_kill(
     assert health.json()["role"] == "standby"
     assert health.json()["lease_holder"] == holder_a
 
+    metrics_a = httpx.get(f"http://127.0.0.1:{_server_port(a)}/metrics", timeout=5, trust_env=False)
+    metrics_b = httpx.get(f"http://127.0.0.1:{_server_port(b)}/metrics", timeout=5, trust_env=False)
+    assert "connector_leader 1.0" in metrics_a.text
+    assert "connector_leader 0.0" in metrics_b.text
+    assert 'connector_runs_total{stage="pull",status="ok"}' in metrics_a.text
+    assert 'connector_runs_total{stage="pull",status="standby"}' in metrics_b.text
+    assert 'connector_runs_total{stage="pull",status="ok"}' not in metrics_b.text
+
     a.proc.send_signal(signal.SIGKILL)
     a.proc.wait(timeout=10)
     killed_at, killed_mono = clock.now(), time.monotonic()
