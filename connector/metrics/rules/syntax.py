@@ -7,6 +7,7 @@ days_since(paid_at) <= 90 and attributes.region == "EMEA"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -126,6 +127,19 @@ def _col(item: object) -> int:
     return 1
 
 
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    """One backslash escape of a string literal; unknown escapes are kept as written (text is
+    never re-encoded, so non-ASCII characters around an escape stay intact)."""
+    code = m.group(1)
+    if len(code) == 5:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, m.group(0))
+
+
 @v_args(inline=True)
 class _Build(Transformer):  # type: ignore[type-arg]
     def number(self, tok: Token) -> Literal:
@@ -133,8 +147,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def string(self, tok: Token) -> Literal:
         raw = str(tok)[1:-1]
-        text = raw.encode("utf-8").decode("unicode_escape") if "\\" in raw else raw
-        return Literal(_col(tok), text)
+        return Literal(_col(tok), _ESCAPE.sub(_unescape, raw) if "\\" in raw else raw)
 
     def true(self, tok: Token | None = None) -> Literal:
         return Literal(_col(tok), True)
