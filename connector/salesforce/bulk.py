@@ -26,25 +26,34 @@ NULL = "#N/A"  # Bulk API 2.0's "set this field to null"; an empty cell leaves i
 MAX_WAIT_SECONDS = 3_600.0
 
 
+def _quoted(cell: str) -> str:
+    """A CSV cell, quoted when it holds a comma, a quote, a line break (CR included: an
+    unquoted CR would split the row) or edge spaces."""
+    if any(c in cell for c in ',"\r\n') or cell != cell.strip(" "):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def _cell(row: Mapping[str, Any], col: str) -> str:
+    value = row.get(col)
+    if value is None or value == "":
+        # Bulk reads an empty cell as "leave unchanged"; Salesforce stores empty text as null
+        return NULL if col in row else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """CSV for an ingest job: None becomes #N/A, booleans true/false, lists `;`-joined."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    """CSV for an ingest job (LF line ends): None and empty text become #N/A (set to null),
+    booleans true/false, lists `;`-joined; a column absent from a row stays empty."""
+    lines = [",".join(_quoted(c) for c in columns)]
     for row in rows:
-        cells = []
-        for col in columns:
-            value = row.get(col)
-            if value is None:
-                cells.append(NULL if col in row else "")
-            elif isinstance(value, bool):
-                cells.append("true" if value else "false")
-            elif isinstance(value, list | tuple):
-                cells.append(";".join(str(v) for v in value))
-            else:
-                cells.append(str(value))
-        writer.writerow(cells)
-    return out.getvalue()
+        line = ",".join(_quoted(_cell(row, col)) for col in columns)
+        lines.append(line or '""')  # a blank line would be skipped, not read as a row
+    return "\n".join(lines) + "\n"
 
 
 def parse_error(text: str) -> RecordError:
