@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from daemon_procs import DaemonProcess, count, fast_config, write_config
 
+from connector import cli
 from connector.daemon.health import DAEMON_LEASE
 from connector.store import bookkeeping, lease
 from connector.store.engine import make_store_engine
@@ -50,12 +51,12 @@ def test_stop_signal_mid_job_lets_it_finish_and_exits_0(
 
 
 def test_a_bad_schedule_stops_before_start_with_exit_2(
-    tmp_path: Path, product_db: str, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path, product_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = fast_config(product_db, tmp_path / "store.db")
     data["schedule"]["pusj"] = {"every_minutes": 5}
-    daemon = start_daemon(write_config(tmp_path, data))
-    assert daemon.proc.wait(timeout=20) == 2
-    error = daemon.stderr.read_text()
-    assert "(schedule.pusj): there is no job called 'pusj'" in error
-    assert count(daemon.events(), "daemon.started") == 0
+    assert cli.main(["run", "-c", str(write_config(tmp_path, data))]) == 2
+    captured = capsys.readouterr()
+    assert "(schedule.pusj): there is no job called 'pusj'" in captured.err
+    assert "daemon.started" not in captured.err
+    assert "Jobs" not in captured.out  # no banner: nothing was scheduled
