@@ -88,7 +88,7 @@ class Daemon:
             server = self.settings.server
             self.server = StatusServer(server.host, server.port, self.healthz, self.metrics.render)
             self.server.start()
-        self.scheduler = self._build_scheduler()
+        self.scheduler = self.build_scheduler(self.runner)
         self.scheduler.start()
         log.info(
             "daemon.started",
@@ -97,7 +97,8 @@ class Daemon:
             role="leader" if self.keeper.leader else "standby",
         )
 
-    def _build_scheduler(self) -> BackgroundScheduler:
+    def build_scheduler(self, runner: Callable[[str], None]) -> BackgroundScheduler:
+        """One APScheduler job per enabled definition, calling `runner(job name)`."""
         # APScheduler's own log lines are not structured; its events are logged below instead
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = BackgroundScheduler(
@@ -116,7 +117,7 @@ class Daemon:
             if first is not None:
                 options["next_run_time"] = first
             scheduler.add_job(
-                self.runner,
+                runner,
                 trigger=job.trigger(self.settings.zone, starts[job.name]),
                 args=[job.name],
                 id=job.name,
