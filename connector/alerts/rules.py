@@ -255,19 +255,24 @@ def _rule(r: _Reader, m: Any, loc: Location, webhooks: Collection[str] | None) -
     when = _condition(r, m, "when", loc) if "when" in triggers else None
     if "when" in triggers and when is None:
         return None
+
+    def trigger_text(key: str) -> str | None:
+        return (r.text(m, key, loc).strip() or None) if key in triggers else None
+
+    by_at_least = None
+    if m.get("by_at_least") is not None:
+        by_at_least = r.number(m, "by_at_least", loc, 0.0, 0.0, 1e12) or None
     return AlertRule(
         name=name,
         title=r.text(m, "title", loc, name.replace("-", " ").replace("_", " ").capitalize()),
         severity=r.choice(m, "severity", loc, SEVERITIES, "medium"),
         channels=tuple(c for c in channels if c in CHANNELS),
         when=when,
-        milestone=r.text(m, "milestone", loc) or None if "milestone" in triggers else None,
-        tag_added=r.text(m, "tag_added", loc) or None if "tag_added" in triggers else None,
-        tag_removed=r.text(m, "tag_removed", loc) or None if "tag_removed" in triggers else None,
+        milestone=trigger_text("milestone"),
+        tag_added=trigger_text("tag_added"),
+        tag_removed=trigger_text("tag_removed"),
         changed=_changed_name(r, m, loc) if "changed" in triggers else None,
-        by_at_least=r.number(m, "by_at_least", loc, 0.0, 0.0, 1e12) or None
-        if m.get("by_at_least") is not None
-        else None,
+        by_at_least=by_at_least,
         webhooks=hooks,
         to=_emails(r, m, "to", loc),
         only=_condition(r, m, "only", loc),
