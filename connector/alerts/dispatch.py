@@ -318,7 +318,8 @@ def send_pending(
     for d in alertlog.deliveries(engine, [PENDING]):
         if channels is not None and d.channel not in channels:
             continue
-        alertlog.mark(engine, d.key, SENDING, attempt=True)
+        if not alertlog.claim(engine, d.key):
+            continue  # another pass (another daemon) has it
         try:
             remote = sender.send(d)
         except DeliveryFailed as exc:

@@ -123,6 +123,18 @@ def mark(
         conn.execute(DELIVERIES.update().where(DELIVERIES.c.key == key).values(**values))
 
 
+def claim(engine: sa.Engine, key: str) -> bool:
+    """Move one pending delivery to `sending` (counting the attempt) unless another process
+    claimed it first: two daemons on one store never send the same delivery twice."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            DELIVERIES.update()
+            .where(DELIVERIES.c.key == key, DELIVERIES.c.status == PENDING)
+            .values(status=SENDING, updated_at=now(), attempts=DELIVERIES.c.attempts + 1)
+        )
+    return done.rowcount == 1
+
+
 def delivery_summary(engine: sa.Engine, failures: int = 10) -> dict[str, Any]:
     """Counts by channel and status, and the latest deliveries that failed, went unconfirmed,
     or failed for now and wait to be retried."""

@@ -188,3 +188,18 @@ def test_a_changed_field_or_attribute_fires_with_before_and_after(
     assert "Region: emea → apac." in texts["region"]
     assert "Plan: pro → enterprise." in texts["plan"]
     assert "Active users (30 days): 12 → 20 (+8, +67%)." in texts["users"]
+
+
+def test_a_pending_delivery_is_claimed_by_one_sender_only(
+    tmp_path: Path, scored: sa.Engine
+) -> None:
+    settings = _settings(tmp_path)
+    _baseline(settings, scored)
+    score(scored, {"a1": {"status": "cancelled"}, "a2": {}})
+    found = evaluate(settings, scored, NOW)
+    alertlog.record_pass(scored, found.detection.seen, [d.row() for d in found.deliveries])
+    key = found.deliveries[0].key
+    assert alertlog.claim(scored, key) is True
+    assert alertlog.claim(scored, key) is False
+    [taken] = [d for d in alertlog.deliveries(scored, ["sending"]) if d.key == key]
+    assert taken.attempts == 1
