@@ -70,13 +70,19 @@ def record_key(change: RecordChange) -> str:
     return f"{change.operation}:{t.sobject}:{t.key}:{digest}"[:128]
 
 
-def task_key(action: TaskAction, run_id: str) -> str:
-    """The Task's key-field value: one per (record, rule) occurrence."""
+def task_key(action: TaskAction, occurrence: str) -> str:
+    """The Task's key-field value: one per (record, rule) occurrence.
+
+    `occurrence` names which opening this is (when the rule's previous Task on the record was
+    closed; empty for the first), never the run: a run killed after Salesforce created the
+    Task but before the store recorded it sends the same key again, so the upsert finds that
+    Task instead of opening a second one.
+    """
     if action.task_key:
         return action.task_key
     t = action.task
     return hashlib.sha1(
-        f"{t.sobject}|{t.key}|{t.rule}|{run_id}".encode(), usedforsecurity=False
+        f"{t.sobject}|{t.key}|{t.rule}|{occurrence}".encode(), usedforsecurity=False
     ).hexdigest()[:32]
 
 
@@ -470,9 +476,10 @@ class Executor:
         if not actions:
             return
         actions = self._resolve(actions)
+        closed = pushlog.task_closings(self.engine)
         items = []
         for a in actions:
-            key = task_key(a, self.run_id)
+            key = task_key(a, closed.get((a.task.key, a.task.rule), ""))
             items.append((a, key, self.task_payload(a, key)))
         pushlog.write_outbox(
             self.engine,

@@ -350,6 +350,18 @@ def open_tasks(engine: sa.Engine) -> dict[tuple[str, str], OpenTask]:
         }
 
 
+def task_closings(engine: sa.Engine) -> dict[tuple[str, str], str]:
+    """When each (record key, rule)'s last Task was closed (ISO text), for closed ones."""
+    query = sa.select(TASKS.c.record_id, TASKS.c.rule, TASKS.c.closed_at).where(
+        TASKS.c.state == "closed"
+    )
+    with engine.connect() as conn:
+        return {
+            (r.record_id, r.rule): r.closed_at.isoformat() if r.closed_at else "closed"
+            for r in conn.execute(query)
+        }
+
+
 def record_tasks(
     engine: sa.Engine, results: Sequence[tuple[str, str, str, str, str, str | None, str, str]]
 ) -> None:
