@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.reliability.world import Template, build_template
+from tests.reliability.world import (
+    Template,
+    build_template,
+    salesforce_state,
+    store_state,
+    trial,
+)
 
 FULL = os.environ.get("CONNECTOR_RELIABILITY_FULL") == "1"
 
@@ -28,3 +35,22 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 @pytest.fixture
 def trial_dir(tmp_path: Path) -> Path:
     return tmp_path / "trial"
+
+
+@pytest.fixture(scope="session")
+def baseline(template: Template, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What one uninterrupted, fault-free sync leaves in Salesforce and the store."""
+    with trial(template, tmp_path_factory.mktemp("baseline") / "t") as t:
+        t.sandbox.reset_counters()
+        result = t.sync()
+        assert result.code == 0, result.stderr[-3000:]
+        engine = t.engine()
+        state = {
+            "salesforce": salesforce_state(t.sandbox, template.match_field),
+            "store": store_state(engine),
+            "seconds": result.seconds,
+            "calls": dict(t.sandbox.counters()["calls"]),
+        }
+        engine.dispose()
+    assert state["salesforce"]["Task"], "the baseline should open some Tasks"
+    return state

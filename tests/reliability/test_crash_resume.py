@@ -29,8 +29,8 @@ from tests.reliability.world import (
 
 pytestmark = pytest.mark.sandbox
 
-PHASES = ("pull", "score", "outbox", "collections", "bulk")
-DEFAULT_TRIALS = 5  # one per phase
+PHASES = ("pull", "score", "outbox", "collections", "bulk", "tasks")
+DEFAULT_TRIALS = 6  # one per phase
 FULL_TRIALS = 30
 
 
@@ -52,8 +52,9 @@ class KillPoint:
         return f"{self.phase}: {self.delay:.3f} s after {self.after_event}"
 
 
-def kill_points(count: int, seed: int) -> list[KillPoint]:
-    """`count` kill points cycling through the phases, the exact moment drawn from `seed`."""
+def kill_points(count: int, seed: int, task_call: int = 3) -> list[KillPoint]:
+    """`count` kill points cycling through the phases, the exact moment drawn from `seed`
+    (`task_call`: the sObject Collections call that upserts the Tasks, the push's last)."""
     rng = random.Random(seed)
     points = []
     for i in range(count):
@@ -74,6 +75,8 @@ def kill_points(count: int, seed: int) -> list[KillPoint]:
                     latency_ms=20,
                 )
             )
+        elif phase == "tasks":  # the Task upsert reached Salesforce, its result never recorded
+            points.append(KillPoint(phase, call_kind="collections", calls=task_call))
         else:
             points.append(
                 KillPoint(
@@ -107,24 +110,6 @@ def killer(point: KillPoint, sandbox_calls: dict[str, int]) -> Any:
     return decide
 
 
-@pytest.fixture(scope="module")
-def baseline(template: Template, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """What one uninterrupted sync leaves in Salesforce and the store."""
-    folder = tmp_path_factory.mktemp("baseline")
-    with trial(template, folder / "t") as t:
-        result = t.sync()
-        assert result.code == 0, result.stderr[-3000:]
-        engine = t.engine()
-        state = {
-            "salesforce": salesforce_state(t.sandbox, template.match_field),
-            "store": store_state(engine),
-            "seconds": result.seconds,
-        }
-        engine.dispose()
-    assert state["salesforce"]["Task"], "the baseline should open some Tasks"
-    return state
-
-
 def run_trial(
     template: Template, folder: Path, point: KillPoint, baseline: dict[str, Any]
 ) -> tuple[str, bool]:
@@ -151,7 +136,8 @@ def run_trial(
 def _trials(count: int, seed: int, template: Template, tmp: Path, baseline: dict[str, Any]) -> None:
     failures = []
     killed: dict[str, int] = {}
-    for i, point in enumerate(kill_points(count, seed)):
+    task_call = baseline["calls"].get("collections", 3)
+    for i, point in enumerate(kill_points(count, seed, task_call)):
         failure, was_killed = run_trial(template, tmp / f"trial-{i}", point, baseline)
         if failure:
             failures.append(failure)
