@@ -184,7 +184,7 @@ def push_ours(
     if not report.complete or sum(report.failed.values()) or sum(report.retry_later.values()):
         raise SystemExit(f"our push did not complete cleanly: {report}")
     sent_rows, sent_columns = outbox_sent(engine, run)
-    mode = "bulk" if any(o.use_bulk for o in plan.objects) else "collections"
+    mode = "Bulk API 2.0" if any(o.use_bulk for o in plan.objects) else "Collections"
     return (
         Measure(
             "ours",
@@ -193,7 +193,7 @@ def push_ours(
             t[0],
             sent_rows,
             sent_columns,
-            note=f"{mode}, {len(report.bulk_jobs)} Bulk job(s)",
+            note="nothing to send" if plan.empty else mode,
         ),
         plan,
     )
@@ -227,7 +227,7 @@ def push_naive(
         for i in picked:
             sf.Account.update(ids[i], rows[i])
     scale = len(rows) / n
-    note = f"measured on {n} records, ×{scale:g}" if n < len(rows) else "every record"
+    note = f"{n:,} measured, ×{scale:g}" if n < len(rows) else "every record"
     return Measure(
         "naive",
         (org_used(sb) - used) * scale,
@@ -332,6 +332,8 @@ def run_size(n: int, sample: int, folder: Path, say: Callable[[str], None]) -> l
 def ratio(a: float, b: float) -> str:
     if b == 0:
         return "n/a" if a else "1"
+    if a == 0:
+        return "0"
     r = a / b
     return f"{r:.4f}" if r < 0.01 else f"{r:.3f}" if r < 10 else f"{r:,.0f}"
 
@@ -339,17 +341,17 @@ def ratio(a: float, b: float) -> str:
 def render(n: int, results: list[SyncResult]) -> str:
     lines = [f"{n:,} Accounts"]
     head = (
-        f"  {'sync / approach':34} {'org calls':>10} {'client':>9} {'seconds':>9} "
-        f"{'rows':>9} {'cols/row':>8}"
+        f"  {'approach':44} {'org calls':>9} {'client':>8} {'seconds':>8} "
+        f"{'rows':>8} {'cols/row':>8}"
     )
     for r in results:
         lines.append(f" {r.label} ({r.extra['changed_records']:,} records in our plan)")
         lines.append(head)
         for m in (r.ours, r.naive, r.bulk):
-            label = {"ours": "(a) ours", "naive": "(b) naive update", "bulk": "(c) bulk2 upsert"}
+            label = {"ours": "(a) ours", "naive": "(b) naive", "bulk": "(c) bulk2 upsert"}
             lines.append(
-                f"  {label[m.name] + ' [' + m.note + ']':34.34} {m.sandbox_calls:>10,.0f} "
-                f"{m.client_calls:>9,.0f} {m.seconds:>9.2f} {m.rows:>9,.0f} "
+                f"  {label[m.name] + ' (' + m.note + ')':44.44} {m.sandbox_calls:>9,.0f} "
+                f"{m.client_calls:>8,.0f} {m.seconds:>8.2f} {m.rows:>8,.0f} "
                 f"{m.fields_per_row:>8.2f}"
             )
         o, b, c = r.ours, r.naive, r.bulk
