@@ -381,7 +381,6 @@ class Lease(StoreModel, table=True):
     heartbeat_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-
 # --- follows, alerts and digests --------------------------------------------------------------
 
 
@@ -420,7 +419,8 @@ class AlertDelivery(StoreModel, table=True):
     occurrence: str = Field(sa_type=sa.String(512), nullable=False)
     rule: str = Field(sa_type=sa.String(128), nullable=False)
     account_id: str | None = _text(index=True)
-    channel: str = Field(sa_type=sa.String(16), nullable=False)  # chatter | email | webhook | digest
+    # chatter | email | webhook | digest
+    channel: str = Field(sa_type=sa.String(16), nullable=False)
     recipient: str = Field(sa_type=sa.String(255), nullable=False)
     severity: str = Field(sa_type=sa.String(8), nullable=False)
     message: dict[str, Any] | None = _json()
