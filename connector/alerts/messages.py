@@ -140,7 +140,7 @@ def render(occurrence: Occurrence, base_url: str | None) -> Message:
     rule = o.rule
     lines: list[str] = []
     if o.rule.trigger == "milestone":
-        lines.append(f"Milestone reached: {o.detail} (on {o.day.isoformat()}).")
+        lines.append(f"{o.detail}, on {o.day.isoformat()}.")
     elif o.rule.trigger == "tag_added":
         lines.append(f"Tagged {o.detail}.")
     elif o.rule.trigger == "tag_removed":
