@@ -10,6 +10,9 @@ rollups (no event counted twice) and milestones (none lost).
 from __future__ import annotations
 
 import random
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from connector.config import settings_from_data
+from connector.pipeline import PUSH_LEASE, acquire_push_lease, open_store
+from connector.store import lease
 from tests.reliability.conftest import FULL, full_only
 from tests.reliability.world import (
     Template,
@@ -168,3 +174,21 @@ def test_thirty_kills_resume_to_the_same_state(
     template: Template, tmp_path: Path, baseline: dict[str, Any]
 ) -> None:
     _trials(FULL_TRIALS, 2026, template, tmp_path, baseline)
+
+
+def test_a_lease_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
+    """The push lease of a process that no longer runs on this host does not block the resume;
+    a live holder's lease does."""
+    engine = open_store(settings_from_data({"store": {"url": f"sqlite:///{tmp_path / 's.db'}"}},
+                                           None, env={}))  # fmt: skip
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        live = f"{socket.gethostname()}:{child.pid}"
+        assert lease.acquire(engine, PUSH_LEASE, live, 300)
+        assert not acquire_push_lease(engine)  # alive: wait for it
+    finally:
+        child.kill()
+        child.wait()
+    assert acquire_push_lease(engine)  # killed: taken over at once
+    assert lease.current(engine, PUSH_LEASE).holder != live  # type: ignore[union-attr]
+    engine.dispose()
