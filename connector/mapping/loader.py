@@ -786,7 +786,21 @@ def load_with_rules(settings: Settings) -> tuple[SalesforceMapping | None, list[
         problems.extend(exc.problems)
     if mapping is not None and rules is not None:
         mapping = with_tag_values(mapping, [rule.tag for rule in rules.tags])
+    problems.extend(_alert_problems(settings, milestones))
     return mapping, problems
+
+
+def _alert_problems(settings: Settings, milestones: list[str] | None) -> list[Problem]:
+    """Problems of the alert rules file, so `check` validates it with the others."""
+    from connector.alerts.rules import load_alert_rules  # alerts build on the mapping
+
+    try:
+        load_alert_rules(
+            settings.mappings, milestones=milestones, webhooks=list(settings.alerts.webhooks)
+        )
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
 
 
 def load_mapping_for_org(settings: Settings) -> SalesforceMapping:

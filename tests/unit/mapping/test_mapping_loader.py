@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -319,3 +320,21 @@ def test_invalid_config_still_reports_the_mapping_problems_it_points_at(tmp_path
     settings, problems = load_settings_for_check(config)
     assert settings is not None
     assert problems == []
+
+
+def test_check_validates_the_alert_rules_too(tmp_path: Path) -> None:
+    from connector.config import settings_from_data
+    from connector.mapping.loader import load_with_rules
+    from connector.resources import shipped
+
+    folder = tmp_path / "maps"
+    shutil.copytree(shipped("mappings"), folder)
+    alerts = folder / "alerts.yaml"
+    text = alerts.read_text()
+    assert 'when: risk_level == "red"' in text
+    alerts.write_text(text.replace('when: risk_level == "red"', 'when: risk_levl == "red"', 1))
+    settings = settings_from_data({"mappings": str(folder)}, None, env={})
+    _, problems = load_with_rules(settings)
+    assert len(problems) == 1
+    assert f"{alerts}:" in problems[0].where
+    assert "did you mean 'risk_level'" in problems[0].fix
