@@ -34,7 +34,7 @@ from connector.metrics.rules.model import RuleSet
 from connector.resources import shipped
 from connector.store import results as store_results
 from connector.store.accounts import iter_accounts, iter_users
-from connector.store.models import EventDaily, UsageDaily
+from connector.store.models import Account, EventDaily, UsageDaily
 from connector.store.rollups import usage_bounds
 
 log = get_logger(__name__)
@@ -71,26 +71,28 @@ def load_rule_set(settings: Settings, attributes: set[str] | None = None) -> Rul
     return replace(rules, conditions=conditions)
 
 
+def facts_of(a: Account) -> AccountFacts:
+    """A stored account as the scoring engine (and the alert rules) read it."""
+    return AccountFacts(
+        account_id=a.account_id,
+        name=a.name,
+        status=a.status or "free",
+        licenses=a.licenses,
+        plan=a.plan,
+        created_at=a.created_at,
+        trial_started_at=a.trial_started_at,
+        trial_ends_at=a.trial_ends_at,
+        paid_at=a.paid_at,
+        cancelled_at=a.cancelled_at,
+        csm_email=a.csm_email,
+        company_size=a.company_size,
+        parent_account_id=a.parent_account_id,
+        attributes=dict(a.attributes or {}),
+    )
+
+
 def _facts(engine: sa.Engine) -> list[AccountFacts]:
-    return [
-        AccountFacts(
-            account_id=a.account_id,
-            name=a.name,
-            status=a.status or "free",
-            licenses=a.licenses,
-            plan=a.plan,
-            created_at=a.created_at,
-            trial_started_at=a.trial_started_at,
-            trial_ends_at=a.trial_ends_at,
-            paid_at=a.paid_at,
-            cancelled_at=a.cancelled_at,
-            csm_email=a.csm_email,
-            company_size=a.company_size,
-            parent_account_id=a.parent_account_id,
-            attributes=dict(a.attributes or {}),
-        )
-        for a in iter_accounts(engine)
-    ]
+    return [facts_of(a) for a in iter_accounts(engine)]
 
 
 def _usage(engine: sa.Engine, since: date, until: date) -> UsageTable:

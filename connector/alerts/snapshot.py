@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from connector.metrics.inputs import AccountFacts
 from connector.metrics.rules.names import FACTS
+from connector.scoring import facts_of
 from connector.store import pushlog
 from connector.store import results as store_results
 from connector.store.accounts import iter_accounts
@@ -120,22 +121,7 @@ def load_views(engine: sa.Engine) -> list[AccountView]:
         metric = metrics[a.account_id]
         values = dict(metric.values or {})
         values.setdefault("status", a.status)
-        facts = AccountFacts(
-            account_id=a.account_id,
-            name=a.name,
-            status=a.status or "free",
-            licenses=a.licenses,
-            plan=a.plan,
-            created_at=a.created_at,
-            trial_started_at=a.trial_started_at,
-            trial_ends_at=a.trial_ends_at,
-            paid_at=a.paid_at,
-            cancelled_at=a.cancelled_at,
-            csm_email=a.csm_email,
-            company_size=a.company_size,
-            parent_account_id=a.parent_account_id,
-            attributes=dict(a.attributes or {}),
-        )
+        facts = facts_of(a)
         views.append(
             AccountView(
                 facts=facts,
