@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connector import logs
 from tests.reliability.world import (
     Template,
     build_template,
@@ -54,3 +57,11 @@ def baseline(template: Template, tmp_path_factory: pytest.TempPathFactory) -> di
         engine.dispose()
     assert state["salesforce"]["Task"], "the baseline should open some Tasks"
     return state
+
+
+@pytest.fixture(autouse=True)
+def _logs_to_the_real_stderr() -> Iterator[None]:
+    """In-process CLI calls point structlog at pytest's per-test capture stream, closed when
+    the test ends; the in-process sandboxes of later tests would log into the closed file."""
+    yield
+    logs.configure("info", "console", stream=sys.__stderr__)
