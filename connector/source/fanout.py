@@ -1,12 +1,15 @@
 """One rollup query split across several source connections that run at the same time.
 
-A single GROUP BY runs on one core of the database server (PostgreSQL will not plan a
-parallel aggregate when it cannot estimate how few groups there are, and never inside a
-server-side cursor; SQLite is single-threaded per connection). The rollup is therefore split
-by a hash of the account id, a key of every group: each partition is a complete, disjoint
-set of groups, computed by its own connection in its own thread, while the caller writes the
-rows of the partitions that are ready. Each thread streams its result in chunks into a small
-bounded queue, so memory stays flat however large the source.
+A single GROUP BY runs on one core of the database server: PostgreSQL will not plan a
+parallel aggregate when it cannot estimate how few groups there are (it never can for the
+rollup's computed keys), and never inside a server-side cursor. The rollup is therefore
+split by a hash of the account id, a key of every group: each partition is a complete,
+disjoint set of groups, computed by its own connection in its own thread, while the caller
+writes the rows of the partitions that are ready. Each thread streams its result in chunks
+into a small bounded queue, so memory stays flat however large the source.
+
+SQLite is not split: its GROUP BY sorts, and two sorting connections in one process take
+twice as long as one (measured), so splitting would only repeat the scan.
 
 Partitions may read slightly different snapshots (they start within milliseconds of each
 other); the pull tolerates that exactly as it tolerates late-arriving events, because every
@@ -15,7 +18,6 @@ run re-reads the late window.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -38,35 +40,19 @@ def partition_count(conn: sa.Connection) -> int:
     """How many partitions this source should run at once (1: no fan-out).
 
     PostgreSQL: the leader plus `max_parallel_workers_per_gather`, the DBA's own limit on how
-    many processes one query may occupy. SQLite (a file): this machine's cores. In-memory
-    SQLite cannot be shared between connections, and other dialects read in one piece.
+    many processes one query may occupy, at most `MAX_PARTITIONS`. Other dialects: 1.
     """
-    name = conn.dialect.name
-    if name == "postgresql":
-        setting = sa.func.current_setting("max_parallel_workers_per_gather")
-        workers = conn.execute(sa.select(setting)).scalar()
-        return max(1, min(MAX_PARTITIONS, 1 + int(workers or 0)))
-    if name == "sqlite":
-        database = conn.engine.url.database or ""
-        if database in ("", ":memory:") or "mode=memory" in str(conn.engine.url):
-            return 1
-        return max(1, min(MAX_PARTITIONS, os.cpu_count() or 1))
-    return 1
+    if conn.dialect.name != "postgresql":
+        return 1
+    setting = sa.func.current_setting("max_parallel_workers_per_gather")
+    workers = conn.execute(sa.select(setting)).scalar()
+    return max(1, min(MAX_PARTITIONS, 1 + int(workers or 0)))
 
 
-def partition_clause(dialect: str, key: Any, index: int, count: int) -> Any:
-    """`key` (text, possibly NULL) falls in partition `index` of `count`.
-
-    PostgreSQL hashes with `hashtext`; SQLite has no hash function, so it mixes the code
-    points of the last two characters (ids usually differ there: counters, UUIDs).
-    """
-    text = sa.func.coalesce(key, sa.literal_column("''"))
-    if dialect == "postgresql":
-        bucket = sa.func.hashtext(text) % count
-        return (bucket + count) % count == index
-    last = sa.func.coalesce(sa.func.unicode(sa.func.substr(text, -1)), 0)
-    before = sa.func.coalesce(sa.func.unicode(sa.func.substr(text, -2, 1)), 0)
-    return (last + 7 * before) % count == index
+def partition_clause(key: Any, index: int, count: int) -> Any:
+    """PostgreSQL: `key` (text, possibly NULL) falls in partition `index` of `count`."""
+    bucket = sa.func.hashtext(sa.func.coalesce(key, sa.literal_column("''"))) % count
+    return (bucket + count) % count == index
 
 
 class _Partition(threading.Thread):

@@ -181,8 +181,9 @@ def read_pushdown(
 ) -> EventsRead:
     """Roll up the window inside the source database; feed the groups to the sinks.
 
-    A full read on a dialect that can fan out is split into partitions of the accounts
-    that the database computes at the same time (see `connector.source.fanout`).
+    On a dialect that can fan out, the read is split into partitions of the accounts that
+    the database computes at the same time (see `connector.source.fanout`); a read of
+    de-duplicated events stays in one piece (each partition would rank the whole window).
     """
     read = EventsRead()
     tune_session(conn)
@@ -259,20 +260,16 @@ def read_pushdown(
         )
 
     if conn.dialect.name in SINGLE_PASS_DIALECTS:
-        partitions = 1 if read.duplicates or window.since is not None else partition_count(conn)
+        partitions = 1 if read.duplicates else partition_count(conn)
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None
         if partitions == 1:
             consume(iter(streamed.execute(single_pass_query(a, arrival_is_event_time, all_new))))
         else:
-            dialect = conn.dialect.name
             queries = [
                 single_pass_query(
                     annotated(
-                        ev,
-                        bucketer,
-                        window,
-                        lambda key, k=k: partition_clause(dialect, key, k, partitions),
+                        ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions)
                     ),
                     arrival_is_event_time,
                     all_new,

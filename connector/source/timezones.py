@@ -143,10 +143,10 @@ class DayBucketer:
         """Turn a `value(column)` result back into a UTC instant."""
         if value is None:
             return None
+        if isinstance(value, datetime):  # checked first: one call per rollup row and column
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if self.dialect == "sqlite":
             return from_julian(float(value))
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return None
 
     def day(self, column: Any, since: datetime | None, until: datetime) -> Any:

@@ -59,9 +59,7 @@ def test_postgres_partitions_are_disjoint_and_complete(postgres_source: SourceDB
             parts = [
                 set(
                     conn.execute(
-                        sa.select(p.c.n).where(
-                            partition_clause("postgresql", p.c.account_id, k, count)
-                        )
+                        sa.select(p.c.n).where(partition_clause(p.c.account_id, k, count))
                     ).scalars()
                 )
                 for k in range(count)
