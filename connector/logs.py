@@ -54,9 +54,27 @@ def bind_run(run_id: str, **fields: Any) -> None:
     structlog.contextvars.bind_contextvars(run_id=run_id, **fields)
 
 
+class _StderrProxy:
+    """Writes to whatever `sys.stderr` is at the time of writing, so a stream replaced later
+    (by a test runner's capture, by a daemon's redirect) never leaves a closed file behind."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
-    """Set up structlog (and the stdlib root logger, for libraries) once per process."""
-    stream = stream or sys.stderr
+    """Set up structlog (and the stdlib root logger, for libraries) once per process.
+
+    Without `stream` (or with `sys.stderr` itself) logs go to the current standard error.
+    """
+    if stream is None or stream is sys.stderr:
+        stream = _StderrProxy()
     as_json = fmt == "json" or (fmt == "auto" and not getattr(stream, "isatty", lambda: False)())
     renderer: Any = (
         structlog.processors.JSONRenderer()
