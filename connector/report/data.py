@@ -22,6 +22,7 @@ from connector.metrics.reports import (
     health_trend,
 )
 from connector.metrics.results import AccountResult, History
+from connector.scoring import facts_of
 from connector.store.accounts import iter_accounts
 from connector.store.models import Metric
 from connector.store.results import load_history, load_metrics
@@ -75,25 +76,7 @@ def _summary(h: HealthSummary) -> dict[str, Any]:
 
 
 def _facts(engine: sa.Engine) -> list[AccountFacts]:
-    return [
-        AccountFacts(
-            account_id=a.account_id,
-            name=a.name,
-            status=a.status or "free",
-            licenses=a.licenses,
-            plan=a.plan,
-            created_at=a.created_at,
-            trial_started_at=a.trial_started_at,
-            trial_ends_at=a.trial_ends_at,
-            paid_at=a.paid_at,
-            cancelled_at=a.cancelled_at,
-            csm_email=a.csm_email,
-            company_size=a.company_size,
-            parent_account_id=a.parent_account_id,
-            attributes=dict(a.attributes or {}),
-        )
-        for a in iter_accounts(engine)
-    ]
+    return [facts_of(a) for a in iter_accounts(engine)]
 
 
 def result_from_row(row: Metric) -> AccountResult:
