@@ -41,7 +41,7 @@ from connector.sandbox.soql_model import Comparison, StringLiteral
 from connector.sandbox.soql_model import InList as SoqlInList
 
 FULL = os.environ.get("CONNECTOR_RELIABILITY_FULL") == "1"
-EXAMPLES = 2_000 if FULL else 200
+EXAMPLES = 2_000 if FULL else 100
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYWORDS = {"or", "and", "not", "in", "true", "false", "null"}
 
