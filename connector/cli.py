@@ -270,10 +270,12 @@ def pull(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Pull once from the product database into the store (accounts, users, rollups)."""
+    from connector.pipeline import open_store
     from connector.source.pull import pull as run_pull
     from connector.source.pull_view import pull_progress, render_summary
 
-    settings, engine = _store_engine(config)
+    settings, _ = _store_engine(config)
+    engine = open_store(settings)
     if as_json:
         report = run_pull(settings, engine, full=full)
         console.print_json(json.dumps(report.as_dict()))
@@ -465,14 +467,24 @@ def report(
         ),
     ] = None,
     days: Annotated[int, typer.Option(help="Days of health score trend.", min=1)] = 90,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Score as of this time first (ISO 8601; default now).")] = None,
+    score: Annotated[bool, typer.Option(
+        "--score/--no-score", help="Score with the current rules first (default), or report "
+        "the last scoring run as it is.")] = True,
 ) -> None:
-    """Customer health from the last scoring run: distribution and score, daily trend, by CSM
-    and company size, and engaged evaluations by month."""
+    """Customer health: distribution and score, daily trend, by CSM and company size, and
+    engaged evaluations by month. Scores first, so a changed rule shows at once."""
+    from connector import clock
     from connector.pipeline import open_store
     from connector.report import build_report, render_html, render_report
+    from connector.scoring import run_scoring
 
     settings, _ = _store_engine(config)
-    result = build_report(open_store(settings), settings.zone, days=days)
+    engine = open_store(settings)
+    if score:
+        run_scoring(engine, settings, _parse_as_of(as_of) or clock.now())
+    result = build_report(engine, settings.zone, days=days)
     if html is not None:
         try:
             html.write_text(render_html(result), encoding="utf-8")
