@@ -79,3 +79,30 @@ def test_account_profile_from_the_demo_store(demo, capsys) -> None:
     assert profile["salesforce_id"].startswith("001")
     assert profile["pushed"]["Engagement_Score__c"] == profile["kpis"]["engagement_score"]
     assert main(["account", "no-such-account", "-c", str(demo.config_file)]) == 2
+
+
+def test_the_demo_previews_your_own_database_without_touching_it(tmp_path: Path, capsys) -> None:
+    import hashlib
+
+    from connector.demo import DemoSpec, write_demo_db
+
+    product = tmp_path / "mine.db"
+    write_demo_db(f"sqlite:///{product}", DemoSpec(accounts=30, days=30, seed=11))
+    digest = hashlib.sha256(product.read_bytes()).hexdigest()
+    code = main(
+        [
+            "demo",
+            "--dir",
+            str(tmp_path / "d"),
+            "--source",
+            f"sqlite:///{product}",
+            "--as-of",
+            "2026-11-20T12:00:00Z",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Demo finished" in out
+    assert str(product) in out
+    assert hashlib.sha256(product.read_bytes()).hexdigest() == digest  # read, never written
+    assert not (tmp_path / "d" / "product.db").exists()
