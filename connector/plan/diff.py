@@ -113,8 +113,9 @@ def plan_tasks(
                     TaskAction("update", task, existing.salesforce_task_id, existing.task_key)
                 )
         elif not task.active and existing is not None:
+            cleared = replace(task, description=existing.description)
             actions.append(
-                TaskAction("close", task, existing.salesforce_task_id, existing.task_key)
+                TaskAction("close", cleared, existing.salesforce_task_id, existing.task_key)
             )
     return actions
 
@@ -191,6 +192,15 @@ def build_plan(
     unchanged: dict[str, int] = defaultdict(int)
     for d in kept:
         if not d.target.addressable:
+            if d.create_with is not None and (d.target.sobject, d.target.key) not in pushed:
+                values = {**d.create_with, **d.fields}
+                creates = tuple(
+                    FieldChange(k, None, v, first_push=True) for k, v in sorted(values.items())
+                )
+                changes_by_object[d.target.sobject].append(
+                    RecordChange(d.target, "create", creates)
+                )
+                continue
             skipped_list.append(
                 Skipped(
                     d.target.sobject,

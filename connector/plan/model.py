@@ -35,6 +35,9 @@ class Desired:
     target: Target
     fields: Mapping[str, Any]
     warnings: tuple[str, ...] = ()
+    # Values that make a new record valid, when one may be created for an unmatched target
+    # (Leads for new trial sign-ups); None: never create.
+    create_with: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,17 @@ class RecordChange:
     target: Target
     operation: Operation
     changes: tuple[FieldChange, ...]
+    # What is sent instead of `after` for some fields (e.g. tags merged with values set by
+    # hand in Salesforce); the store still remembers `after`, the connector's own value.
+    sent_instead: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def values(self) -> dict[str, Any]:
         return {c.field: c.after for c in self.changes}
+
+    @property
+    def wire_values(self) -> dict[str, Any]:
+        return {**self.values, **self.sent_instead}
 
 
 @dataclass(frozen=True)

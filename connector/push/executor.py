@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connector import clock
 from connector.config import SalesforceSettings
 from connector.errors import LimitReachedError, RetriableError
 from connector.logs import get_logger
@@ -37,6 +38,8 @@ log = get_logger(__name__)
 
 Progress = Callable[[str, int], None]  # (what, records just finished)
 UNMATCHED = "unmatched"
+# The field a created record's results are matched back by (its product key).
+CREATE_KEYS = {"Lead": "Email", "Contact": "Email"}
 
 
 @dataclass
@@ -88,12 +91,21 @@ def task_key(action: TaskAction, occurrence: str) -> str:
 
 def _wire(change: RecordChange) -> dict[str, Any]:
     t = change.target
-    values = dict(change.values)
+    values = change.wire_values
     if change.operation == "update":
         values["Id"] = t.salesforce_id
     elif change.operation == "upsert":
         values[str(t.external_field)] = t.external_value
     return values
+
+
+def _key_column(op: str, change: RecordChange) -> str:
+    """The column that identifies a record in a write and its results."""
+    if op == "update":
+        return "Id"
+    if op == "create":
+        return CREATE_KEYS.get(change.target.sobject, "Email")
+    return str(change.target.external_field)
 
 
 def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) -> Outcome:
@@ -194,10 +206,20 @@ class Executor:
         batch = AdaptiveBatch(max_size=max_size)
         for op, changes in by_op.items():
             keys = {id(c): record_key(c) for c in changes}
+            key_column = _key_column(op, changes[0])
             pushlog.write_outbox(
                 self.engine,
                 self.run_id,
-                [OutboxItem(keys[id(c)], op, obj.sobject, c.target.key, _wire(c)) for c in changes],
+                [
+                    OutboxItem(
+                        keys[id(c)],
+                        op,
+                        obj.sobject,
+                        c.target.key,
+                        {"key_column": key_column, "row": _wire(c)},
+                    )
+                    for c in changes
+                ],
             )
             external = changes[0].target.external_field if op == "upsert" else None
             self._send_collections(obj.sobject, op, changes, keys, batch, external)
@@ -299,14 +321,20 @@ class Executor:
             by_op.setdefault(change.operation, []).append(change)
         for op, changes in by_op.items():
             self._check_stop()
-            key_column = "Id" if op == "update" else str(changes[0].target.external_field)
+            key_column = _key_column(op, changes[0])
             keys = {id(c): record_key(c) for c in changes}
             rows = [_wire(c) for c in changes]
             pushlog.write_outbox(
                 self.engine,
                 self.run_id,
                 [
-                    OutboxItem(keys[id(c)], op, obj.sobject, c.target.key, row)
+                    OutboxItem(
+                        keys[id(c)],
+                        op,
+                        obj.sobject,
+                        c.target.key,
+                        {"key_column": key_column, "row": row},
+                    )
                     for c, row in zip(changes, rows, strict=True)
                 ],
             )
@@ -317,14 +345,14 @@ class Executor:
                 self.report.bulk_jobs.append(job_id)
 
             self.report.sent[obj.sobject] += len(changes)
-            operation = "update" if op == "update" else "upsert"
+            operation = {"update": "update", "create": "insert"}.get(op, "upsert")
             _, results = bulk.ingest(
                 self.client,
                 obj.sobject,
                 operation,
                 rows,
                 key_column=key_column,
-                external_field=None if op == "update" else key_column,
+                external_field=key_column if op == "upsert" else None,
                 on_job=on_job,
                 sleep=self.sleep,
             )
@@ -366,18 +394,7 @@ class Executor:
         """Poll jobs an interrupted run left behind and record their results."""
         for job_id, entries in pushlog.in_flight_bulk_jobs(self.engine).items():
             first = entries[0]
-            key_column = (
-                "Id"
-                if first.kind == "update"
-                else next(
-                    (
-                        k
-                        for k in (first.payload or {})
-                        if k.endswith("__c") and (first.payload or {}).get(k) == first.match_key
-                    ),
-                    "Id",
-                )
-            )
+            key_column = str((first.payload or {}).get("key_column") or "Id")
             log.info("push.resume_bulk_job", job_id=job_id, records=len(entries))
             results = bulk.resume(
                 self.client, job_id, key_column=key_column, rows=len(entries), sleep=self.sleep
@@ -423,7 +440,14 @@ class Executor:
         t = action.task
         payload: dict[str, Any] = {self.task_key_field: key}
         if action.op == "close":
-            payload["Status"] = "Completed"
+            if self.settings.on_task_cleared == "annotate":
+                note = (
+                    f"[{clock.now().date().isoformat()}] The condition of this Task "
+                    f"({t.rule}) no longer holds."
+                )
+                payload["Description"] = f"{t.description}\n\n{note}".strip()
+            else:
+                payload["Status"] = "Completed"
             return payload
         payload.update(
             {

@@ -229,6 +229,19 @@ class _LeadFinder:
         return out
 
 
+def _new_lead(row: Mapping[str, Any], email: str) -> dict[str, Any]:
+    """What a Lead for a new trial sign-up needs besides the mapped fields."""
+    person = str(row.get("user_name") or email.split("@", 1)[0]).strip()
+    first, _, last = person.rpartition(" ")
+    return {
+        "FirstName": first[:40] or None,
+        "LastName": (last or person)[:80] or "Unknown",
+        "Company": str(row.get("name") or row.get("account_id") or email.split("@")[-1])[:255],
+        "Email": email,
+        "LeadSource": "Product Sign-up",
+    }
+
+
 def _csm_users(
     client: SalesforceClient, engine: sa.Engine, emails: Iterable[str]
 ) -> dict[str, str]:
@@ -352,8 +365,17 @@ def prepare(
         if leads:
             shaper = RecordShaper(describe(client, engine, "Lead"), settings.zone)
             targets = _LeadFinder(client, engine, settings).targets(leads)
+            create = settings.salesforce.create_leads
             for email, row in leads.items():
                 target = targets[email]
+                if isinstance(target, Skipped) and create and target.reason == "unmatched":
+                    values, warnings = _shaped(shaper, lead_map, row, settings, f"Lead {email}")
+                    prepared.desired.append(
+                        Desired(
+                            Target("Lead", email), values, tuple(warnings), _new_lead(row, email)
+                        )
+                    )
+                    continue
                 if isinstance(target, Skipped):
                     prepared.skipped.append(target)
                     continue

@@ -14,12 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from connector.config import Settings
-from connector.mapping import load_mapping_for_org
+from connector.mapping import SalesforceMapping, load_mapping_for_org
 from connector.mapping.schema import TASK_KEY_FIELD
 from connector.plan.diff import PlanSettings, build_plan, check_guards
 from connector.plan.model import Plan
 from connector.push.executor import Executor, PushReport
 from connector.push.prepare import prepare
+from connector.push.tags import merge_hand_set_tags
 from connector.salesforce.client import SalesforceClient
 from connector.store import pushlog
 
@@ -59,7 +60,19 @@ def make_plan(
         remaining=remaining,
         limit=limit,
     )
+    if settings.salesforce.tags_mode == "merge":
+        plan = merge_hand_set_tags(plan, client, mapping, _tag_vocabulary(mapping))
     return plan
+
+
+def _tag_vocabulary(mapping: SalesforceMapping) -> set[str]:
+    """Every tag value the connector itself writes (the tag rules' tags, declared values)."""
+    vocabulary: set[str] = set()
+    for obj in mapping.objects.values():
+        f = obj.field(obj.tags_field) if obj.tags_field else None
+        if f is not None:
+            vocabulary.update(f.values)
+    return vocabulary
 
 
 def push_once(

@@ -238,3 +238,46 @@ def test_api_limit_stops_the_push_cleanly(
     assert report.complete
     assert report.ok["Account"] == 200  # only what the stopped push had not sent
     assert scores == {f"d-{i}": i % 100 for i in range(600)}
+
+
+def test_a_bulk_job_left_by_a_crash_is_polled_not_resent(
+    client: SalesforceClient, sqlite_store: sa.Engine
+) -> None:
+    from connector.plan.model import Plan
+    from connector.salesforce import bulk
+    from connector.store.pushlog import OutboxItem
+
+    seed_accounts(client, "r", 30)
+    plan = build_plan(desired("r", 30), {}, settings=PlanSettings(bulk_threshold=10))
+    (obj,) = plan.objects
+    assert obj.use_bulk
+    rows = [{**c.values, EXT: c.target.external_value} for c in obj.changes]
+    keys = [f"upsert:Account:{c.target.key}:crash" for c in obj.changes]
+    pushlog.write_outbox(
+        sqlite_store,
+        "crashed",
+        [
+            OutboxItem(k, "upsert", "Account", c.target.key, {"key_column": EXT, "row": r})
+            for k, c, r in zip(keys, obj.changes, rows, strict=True)
+        ],
+    )
+    # the crashed run created, uploaded and closed the job, then died before the results
+    job_id = bulk.create_job(client, "Account", "upsert", EXT)
+    pushlog.mark_sent(sqlite_store, keys, bulk_job_id=job_id)
+    bulk.upload(client, job_id, bulk.to_csv(rows, [EXT, "Engagement_Score__c"]))
+    bulk.close(client, job_id)
+
+    jobs_before = client.json("GET", "jobs/ingest", kind="bulk")["records"]
+    report = Executor(
+        client, sqlite_store, "resumed", client.settings.salesforce, sleep=time.sleep
+    ).push(Plan())
+    jobs_after = client.json("GET", "jobs/ingest", kind="bulk")["records"]
+    assert len(jobs_after) == len(jobs_before)  # polled, not resent
+    assert report.ok["Account"] == 30
+    assert pushlog.in_flight_bulk_jobs(sqlite_store) == {}
+    pushed = pushlog.load_pushed(sqlite_store)
+    assert pushed[("Account", "r-7")].fields["Engagement_Score__c"] == 7
+    assert pushed[("Account", "r-7")].salesforce_id.startswith("001")
+    # the next plan sends nothing for these records
+    again = build_plan(desired("r", 30), pushed, settings=PlanSettings(bulk_threshold=10))
+    assert again.objects[0].changes == ()
