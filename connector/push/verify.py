@@ -283,6 +283,7 @@ def verify(
     )
     if repair and report.drift:
         report.repair = repair_drift(settings, engine, client, report.drift, run_id=run_id)
+        report.api_calls = client.total_calls - calls_before
     return report
 
 

@@ -11,6 +11,10 @@ from connector.push.verify import VerifyReport
 MAX_ROWS = 50  # drift rows shown; `--json` lists them all
 
 
+def _shown(value: object) -> str:
+    return "(empty)" if value is None or value == "" else str(value)
+
+
 def render(report: VerifyReport) -> RenderableType:
     """A one-screen summary: what was read back, how, and what differs."""
     summary = Table(title="Read-back from Salesforce", show_header=True)
@@ -28,12 +32,10 @@ def render(report: VerifyReport) -> RenderableType:
     parts: list[RenderableType] = [summary]
     if report.drift:
         table = Table(title="Drift (Salesforce differs from what was pushed)")
-        for column in ("object", "record", "id", "field", "pushed", "Salesforce holds"):
-            table.add_column(column)
+        for column in ("object", "record", "field", "pushed", "Salesforce holds"):
+            table.add_column(column, overflow="fold")
         for d in report.drift[:MAX_ROWS]:
-            table.add_row(
-                d.sobject, d.key, d.salesforce_id, d.field, repr(d.expected), repr(d.actual)
-            )
+            table.add_row(d.sobject, d.key, d.field, _shown(d.expected), _shown(d.actual))
         parts.append(table)
         if len(report.drift) > MAX_ROWS:
             parts.append(Text(f"… and {len(report.drift) - MAX_ROWS:,} more (see --json)."))
