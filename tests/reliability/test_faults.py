@@ -122,13 +122,29 @@ def test_request_limit_mid_push_resumes_next_run_without_loss(
     template: Template, tmp_path: Path, baseline: dict[str, Any]
 ) -> None:
     with trial(template, tmp_path / "t") as t:
-        t.write_config(batch_size=10)
-        used = t.sandbox.counters()["api_usage"]["used"]
-        # room for the reads and a few writes: the allocation runs out in the middle of the push
-        t.sandbox.set_faults(daily_limit=used + baseline["calls"].get("describe", 0) + 8)
-        first = t.sync()
+        # no reserve of our own: the org's REQUEST_LIMIT_EXCEEDED is what stops the push
+        t.write_config(batch_size=10, api_reserve_percent=0)
+        base = t.sandbox.counters()["calls"].get("collections", 0)
+
+        done: list[bool] = []
+
+        def exhaust(_: list[str], sb: Any) -> None:
+            """After two Collections calls another integration uses up the org's last calls."""
+            if not done and sb.counters()["calls"].get("collections", 0) >= base + 2:
+                done.append(True)
+                used = sb.counters()["api_usage"]["used"]
+                sb.set_faults(daily_limit=used + 5)
+                sb.state.usage.charge("crud", 5)
+
+        first = t.sync(kill=exhaust)
         assert first.code == 1, first.stdout + first.stderr[-2000:]
         assert '"event": "push.stopped"' in first.stderr
+        # refused by the org (REQUEST_LIMIT_EXCEEDED), or stopped one call earlier by the
+        # connector itself, which reads the usage header of every response
+        assert any(
+            text in first.stderr
+            for text in ("REQUEST_LIMIT_EXCEEDED", "TotalRequests", "daily API calls left")
+        ), first.stderr[-2000:]
         partial = salesforce_state(t.sandbox, template.match_field)
         assert diff_states(baseline["salesforce"], partial), "the limit should stop the push early"
         written = sum(
