@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -356,19 +356,20 @@ class Executor:
                 on_job=on_job,
                 sleep=self.sleep,
             )
-            self._record_bulk(obj.sobject, changes, keys, key_column, results)
+            self._record_bulk(obj.sobject, changes, rows, keys, key_column, results)
 
     def _record_bulk(
         self,
         sobject: str,
         changes: Sequence[RecordChange],
+        rows: Sequence[Mapping[str, Any]],
         keys: dict[int, str],
         key_column: str,
         results: dict[str, RecordResult],
     ) -> None:
         outcomes = []
-        for change in changes:
-            ref = str(_wire(change)[key_column])
+        for change, row in zip(changes, rows, strict=True):
+            ref = str(row[key_column])
             result = results.get(ref) or results.get(ref[:15])
             key = keys[id(change)]
             if result is None:

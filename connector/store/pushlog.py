@@ -391,22 +391,16 @@ def record_tasks(
         return
     with engine.begin() as conn:
         for row in rows:
+            # keep what this action does not know (when it opened, the Task's Id); a reopened
+            # Task's closed_at is cleared
             update = {k: v for k, v in row.items() if v is not None or k == "closed_at"}
-            if row["opened_at"] is None:
-                update.pop("opened_at", None)
-            if row["salesforce_task_id"] is None:
-                update.pop("salesforce_task_id", None)
             changed = conn.execute(
                 TASKS.update()
-                .where(TASKS.c.record_id == key_of(row), TASKS.c.rule == row["rule"])
+                .where(TASKS.c.record_id == row["record_id"], TASKS.c.rule == row["rule"])
                 .values(**update)
             ).rowcount
             if not changed:
                 conn.execute(TASKS.insert().values(**row))
-
-
-def key_of(row: Mapping[str, Any]) -> str:
-    return str(row["record_id"])
 
 
 UNMATCHED_RECHECK_SECONDS = 24 * 3600.0
