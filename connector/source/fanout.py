@@ -8,6 +8,10 @@ disjoint set of groups, computed by its own connection in its own thread, while 
 writes the rows of the partitions that are ready. Each thread streams its result in chunks
 into a small bounded queue, so memory stays flat however large the source.
 
+Partitions are computed in order, at most a given number at once: the next one starts when
+an earlier one has its first rows (the database's work for it is then done), so the caller
+writes the first partitions' rows while the last ones are still being computed.
+
 SQLite is not split: its GROUP BY sorts, and two sorting connections in one process take
 twice as long as one (measured), so splitting would only repeat the scan.
 
@@ -18,15 +22,19 @@ run re-reads the late window.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 #: At most this many concurrent partitions, whatever the server allows.
 MAX_PARTITIONS = 4
+#: Events to read from which partitions are staggered (see `plan_fan_out`).
+STAGGER_FROM_ROWS = 2_000_000
 #: Chunks a partition may have fetched ahead of the caller, and rows per chunk.
 _AHEAD = 2
 _CHUNK_ROWS = 5_000
@@ -36,8 +44,36 @@ _POLL_SECONDS = 0.2
 _DONE = object()
 
 
+class _Gate:
+    """Lets partitions start in their order, at most `width` computing at once."""
+
+    def __init__(self, count: int, width: int) -> None:
+        self._go = [threading.Event() for _ in range(count)]
+        self._lock = threading.Lock()
+        self._next = min(width, count)
+        for event in self._go[: self._next]:
+            event.set()
+
+    def wait(self, index: int, timeout: float) -> bool:
+        return self._go[index].wait(timeout)
+
+    def release(self) -> None:
+        with self._lock:
+            if self._next < len(self._go):
+                self._go[self._next].set()
+                self._next += 1
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """How a rollup is split: `partitions` queries, at most `concurrency` computing at once."""
+
+    partitions: int = 1
+    concurrency: int = 1
+
+
 def partition_count(conn: sa.Connection) -> int:
-    """How many partitions this source should run at once (1: no fan-out).
+    """How many partitions this source should be split into (1: no fan-out).
 
     PostgreSQL: the leader plus `max_parallel_workers_per_gather`, the DBA's own limit on how
     many processes one query may occupy, at most `MAX_PARTITIONS`. Other dialects: 1.
@@ -49,14 +85,72 @@ def partition_count(conn: sa.Connection) -> int:
     return max(1, min(MAX_PARTITIONS, 1 + int(workers or 0)))
 
 
+def estimated_rows(conn: sa.Connection, query: sa.Executable) -> float:
+    """The planner's estimate of the rows `query` returns (PostgreSQL; nothing is read)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:  # the driver's own: no server-side cursor for EXPLAIN
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def plan_fan_out(conn: sa.Connection, events: sa.Executable) -> FanOut:
+    """How to split the rollup of the events `events` selects.
+
+    As in a parallel query, the leader (here: this process, writing the store) works beside
+    `max_parallel_workers_per_gather` workers. A large read is split into one partition more
+    than the workers and computed at most `workers` at a time, so the last partition is still
+    computing while the store takes the rows of the first ones (measured at 10 M events: 9.8 s
+    rather than 11.4 s with every partition at once). A small read (an incremental window)
+    leaves the store little to do, so every partition runs at once.
+    """
+    partitions = partition_count(conn)
+    if partitions == 1:
+        return FanOut()
+    if estimated_rows(conn, events) < STAGGER_FROM_ROWS:
+        return FanOut(partitions, partitions)
+    return FanOut(partitions, partitions - 1)
+
+
 def partition_clause(key: Any, index: int, count: int) -> Any:
     """PostgreSQL: `key` (text, possibly NULL) falls in partition `index` of `count`."""
     bucket = sa.func.hashtext(sa.func.coalesce(key, sa.literal_column("''"))) % count
     return (bucket + count) % count == index
 
 
+def _chunks(conn: sa.Connection, query: sa.Executable, size: int) -> Iterator[Sequence[Any]]:
+    """The query's rows, `size` at a time, streamed so memory stays flat.
+
+    On PostgreSQL they come as plain tuples straight from a server-side cursor of the driver:
+    SQLAlchemy renders the statement, its result layer is skipped. A rollup's columns need no
+    type processing, and making a Row of each cost about a tenth of a first pull's time
+    (measured at 10 M events).
+    """
+    if conn.dialect.name != "postgresql":
+        result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
+        yield from result.partitions(size)
+        return
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor(name=f"pull_partition_{threading.get_ident()}") as cursor:
+        cursor.itersize = size
+        cursor.execute(str(compiled), compiled.params)
+        while chunk := cursor.fetchmany(size):
+            yield chunk
+
+
 class _Partition(threading.Thread):
-    """Runs one query on its own connection and hands its rows over in chunks."""
+    """Runs one query on its own connection and hands its rows over in chunks.
+
+    It waits for its turn at the `gate` before running its query and lets the next partition
+    start as soon as its first chunk is in: the database's work for a rollup is done by then
+    (a GROUP BY returns nothing before it has read everything).
+    """
 
     def __init__(
         self,
@@ -65,6 +159,8 @@ class _Partition(threading.Thread):
         setup: Callable[[sa.Connection], None],
         chunk_size: int,
         stop: threading.Event,
+        gate: _Gate,
+        index: int,
     ) -> None:
         super().__init__(daemon=True, name="pull-partition")
         self.engine = engine
@@ -72,7 +168,15 @@ class _Partition(threading.Thread):
         self.setup = setup
         self.chunk_size = chunk_size
         self.stop = stop
+        self.gate = gate
+        self.index = index
         self.chunks: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
+
+    def _turn(self) -> bool:
+        while not self.stop.is_set():
+            if self.gate.wait(self.index, _POLL_SECONDS):
+                return True
+        return False
 
     def _hand_over(self, item: Any) -> bool:
         while not self.stop.is_set():
@@ -84,19 +188,25 @@ class _Partition(threading.Thread):
         return False
 
     def run(self) -> None:
+        if not self._turn():
+            return
+        holding = True
         try:
             with self.engine.connect() as conn:
                 self.setup(conn)
-                size = min(self.chunk_size, _CHUNK_ROWS)
-                streamed = conn.execution_options(stream_results=True, yield_per=size)
-                result = streamed.execute(self.query)
-                for chunk in result.partitions(size):
+                for chunk in _chunks(conn, self.query, min(self.chunk_size, _CHUNK_ROWS)):
+                    if holding:
+                        self.gate.release()
+                        holding = False
                     if not self._hand_over(chunk):
                         return
                 conn.rollback()
             self._hand_over(_DONE)
         except BaseException as exc:  # handed to the caller, which raises it
             self._hand_over(exc)
+        finally:
+            if holding:
+                self.gate.release()
 
     def rows(self) -> Iterator[Sequence[Any]]:
         while True:
@@ -113,12 +223,14 @@ def fan_out(
     queries: Sequence[sa.Executable],
     setup: Callable[[sa.Connection], None],
     chunk_size: int,
+    concurrency: int | None = None,
 ) -> Iterator[Iterator[Sequence[Any]]]:
-    """Start every query at once, each on its own connection; yield their rows one query
-    after the other. Closing the generator early stops the threads and releases their
-    connections."""
+    """Run the queries, each on its own connection, at most `concurrency` computing at once
+    (default: all); yield their rows one query after the other. Closing the generator early
+    stops the threads and releases their connections."""
     stop = threading.Event()
-    parts = [_Partition(engine, q, setup, chunk_size, stop) for q in queries]
+    gate = _Gate(len(queries), concurrency or len(queries))
+    parts = [_Partition(engine, q, setup, chunk_size, stop, gate, i) for i, q in enumerate(queries)]
     for part in parts:
         part.start()
     try:

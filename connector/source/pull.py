@@ -48,7 +48,13 @@ from connector.source.relations import (
 from connector.source.report import PullReport
 from connector.source.segment import resolve_segment
 from connector.source.streaming import read_streaming
-from connector.source.timezones import DayBucketer, day_start, is_fixed_utc, local_day
+from connector.source.timezones import (
+    DayBucketer,
+    as_utc,
+    day_start,
+    is_fixed_utc,
+    local_day,
+)
 from connector.store import accounts as store_accounts
 from connector.store import bookkeeping, rollups
 from connector.store.migrate import require_current
@@ -258,41 +264,41 @@ class _Puller:
 
             def usage_sink(groups: Iterator[UsageGroup]) -> set[str]:
                 unknown: set[str] = set()
+                quarantined = report.quarantined
 
-                def good() -> Iterator[rollups.UsageRow]:
+                def good() -> Iterator[rollups.UsageTuple]:
+                    # Counters are kept in locals and added to the report in blocks: this loop
+                    # runs once per rollup row, hundreds of thousands of times on a first pull.
+                    read = new = 0
                     for n, g in enumerate(groups, 1):
-                        report.events_read += g.events
+                        reason, account, user, day, module, events = g[:6]
+                        read += events
                         if n % _PROGRESS_EVERY == 0:
+                            report.events_read += read
+                            report.events_new += new
+                            read = new = 0
                             self.progress("events", self._counts())
-                        if g.reason is not None:
-                            report.quarantined[f"events.{g.reason}"] += g.events
+                        if reason is not None:
+                            quarantined[f"events.{reason}"] += events
                             continue
-                        if g.max_arrival is not None and (not newest or g.max_arrival > newest[0]):
-                            newest[:] = [g.max_arrival]
-                        if g.account_id not in known:
-                            unknown.add(str(g.account_id))
-                            report.quarantined["events.unknown_account"] += g.events
+                        arrival = g[7]
+                        if arrival is not None and (not newest or arrival > newest[0]):
+                            newest[:] = [arrival]
+                        if account not in known:
+                            unknown.add(str(account))
+                            quarantined["events.unknown_account"] += events
                             continue
-                        report.events_new += g.new
-                        assert g.day is not None
-                        assert g.user_id is not None
-                        yield rollups.UsageRow(
-                            g.account_id,
-                            g.user_id,
-                            g.day,
-                            g.module,
-                            g.events,
-                            g.duration_seconds,
-                            g.first_at,
-                            g.last_at,
-                        )
+                        new += g[8]
+                        yield (account, user, day, module, events, g[6], g[9], g[10])
+                    report.events_read += read
+                    report.events_new += new
 
                 report.rollup_rows += rollups.insert_usage(sconn, good())
                 return unknown
 
             def event_sink(rows: Iterator[tuple[str, date, str, int, int, Any]]) -> None:
                 report.event_rollup_rows += rollups.insert_events(
-                    sconn, (rollups.EventRow(*r) for r in rows if r[0] in known)
+                    sconn, (r for r in rows if r[0] in known)
                 )
 
             read: EventsRead
@@ -309,7 +315,7 @@ class _Puller:
                 report.events_read += read.duplicates
             bookkeeping.quarantine(sconn, report.run_id, "events", read.samples)
             if newest:
-                new_mark = bookkeeping.Mark(newest[0], read.last_id)
+                new_mark = bookkeeping.Mark(as_utc(newest[0]), read.last_id)
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
                 report.watermark = new_mark.time
             elif mark is not None:

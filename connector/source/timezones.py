@@ -14,6 +14,7 @@ instants older than the table still convert exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -37,6 +38,21 @@ def from_julian(value: float) -> datetime:
     """The UTC instant of a julianday() value, to the millisecond."""
     seconds = round((value - _JULIAN_EPOCH) * 86_400, 3)
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _julian_naive(value: Any) -> datetime | None:
+    return None if value is None else from_julian(float(value)).replace(tzinfo=None)
+
+
+def _aware_naive(value: Any) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value  # type: ignore[no-any-return]
+    return value.astimezone(UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An instant as an aware UTC datetime (naive means UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _offset_minutes(zone: ZoneInfo, moment: datetime) -> int:
@@ -138,6 +154,18 @@ class DayBucketer:
             return exact
         earlier = (moment.astimezone(UTC) - timedelta(days=1)).date().isoformat()
         return sa.and_(column >= earlier, exact)
+
+    def store_time(self) -> Callable[[Any], datetime | None] | None:
+        """How a rollup's `value(column)` results become the naive UTC datetimes the store's
+        rollup writer takes; None when they already are (PostgreSQL `timestamp`, MySQL).
+
+        Asked once per read rather than per value: a first pull converts millions of them.
+        """
+        if self.dialect == "sqlite":
+            return _julian_naive
+        if self.dialect == "postgresql" and not self.naive_timestamps:
+            return _aware_naive
+        return None
 
     def to_datetime(self, value: Any) -> datetime | None:
         """Turn a `value(column)` result back into a UTC instant."""

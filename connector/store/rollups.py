@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import groupby
 from typing import NamedTuple
 
@@ -19,12 +19,20 @@ INSERT_BATCH_ROWS = 10_000
 USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
 EVENTS = EventDaily.__table__  # type: ignore[attr-defined]
 
+#: What the rollup writers take: a `UsageRow` or the same fields as a plain tuple (the pull
+#: makes hundreds of thousands of them, and a plain tuple is the cheapest to make).
+UsageTuple = tuple[str, str, date, str, int, float | None, datetime | None, datetime | None]
+EventTuple = tuple[str, date, str, int, int, datetime | None]
+
 #: A span of local days, both ends inclusive; an open end (None) means "and every later day".
 DaySpan = tuple[date, date | None]
 
 
 class UsageRow(NamedTuple):
-    """Events (and seconds, when the source has durations) of one user in one module on one day."""
+    """Events (and seconds, when the source has durations) of one user in one module on one day.
+
+    Times are UTC instants; a naive datetime means UTC (the pull hands them over naive).
+    """
 
     account_id: str
     user_id: str
@@ -37,7 +45,10 @@ class UsageRow(NamedTuple):
 
 
 class EventRow(NamedTuple):
-    """How often an event name occurred in an account on one day, and by how many users."""
+    """How often an event name occurred in an account on one day, and by how many users.
+
+    A naive `first_at` means UTC, as for `UsageRow`.
+    """
 
     account_id: str
     day: date
@@ -77,12 +88,13 @@ def delete_all(conn: sa.Connection) -> None:
 SQLITE_WRITE_CACHE_KIB = 65_536
 
 
-def _day_text(value: date) -> str:
-    return value.isoformat()
-
-
 def _time_text(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ")
+    """The UTC text SQLite stores for an instant (naive means UTC), as `UTCDateTime` writes it."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ")
 
 
 def _sqlite_usage(row: tuple[object, ...]) -> tuple[object, ...]:
@@ -90,18 +102,35 @@ def _sqlite_usage(row: tuple[object, ...]) -> tuple[object, ...]:
     return (
         account,
         user,
-        _day_text(day),
+        day.isoformat(),  # type: ignore[attr-defined]
         module,
         events,
         seconds,
-        _time_text(first),
-        _time_text(last),
-    )  # type: ignore[arg-type]
+        # naive (UTC) times, as the pull hands them over, formatted inline: the common case
+        first.isoformat(" ")
+        if type(first) is datetime and first.tzinfo is None
+        else _time_text(first),  # type: ignore[arg-type]
+        last.isoformat(" ") if type(last) is datetime and last.tzinfo is None else _time_text(last),  # type: ignore[arg-type]
+    )
 
 
 def _sqlite_event(row: tuple[object, ...]) -> tuple[object, ...]:
     account, day, event, events, users, first = row
-    return (account, _day_text(day), event, events, users, _time_text(first))  # type: ignore[arg-type]
+    if type(first) is datetime and first.tzinfo is None:
+        first_text: str | None = first.isoformat(" ")
+    else:
+        first_text = _time_text(first)  # type: ignore[arg-type]
+    return (account, day.isoformat(), event, events, users, first_text)  # type: ignore[attr-defined]
+
+
+def _aware(row: tuple[object, ...]) -> tuple[object, ...]:
+    """A row for a PostgreSQL store: naive times (UTC) made aware, so the server's session
+    time zone never shifts them."""
+    if not any(type(v) is datetime and v.tzinfo is None for v in row):
+        return row
+    return tuple(
+        v.replace(tzinfo=UTC) if type(v) is datetime and v.tzinfo is None else v for v in row
+    )
 
 
 @contextmanager
@@ -137,20 +166,20 @@ def _insert_tuples(
     )
     count = 0
     with _bulk_cache(conn):
-        for chunk in batched(map(to_sqlite, rows) if sqlite else rows, INSERT_BATCH_ROWS):
+        for chunk in batched(map(to_sqlite if sqlite else _aware, rows), INSERT_BATCH_ROWS):
             conn.exec_driver_sql(sql, chunk)
             count += len(chunk)
     return count
 
 
-def insert_usage(conn: sa.Connection, rows: Iterable[UsageRow]) -> int:
+def insert_usage(conn: sa.Connection, rows: Iterable[UsageTuple]) -> int:
     """Insert usage rollup rows (their days must have been deleted first); returns the count.
 
     Rows in key order (account, day, user, module) are written fastest."""
     return _insert_tuples(conn, USAGE, UsageRow._fields, rows, _sqlite_usage)
 
 
-def insert_events(conn: sa.Connection, rows: Iterable[EventRow]) -> int:
+def insert_events(conn: sa.Connection, rows: Iterable[EventTuple]) -> int:
     """Insert event-name rollup rows (their days deleted first); returns the count.
 
     Rows in key order (account, day, event) are written fastest."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -164,3 +165,32 @@ def test_watermarks_runs_and_quarantine(store: sa.Engine) -> None:
     assert status.last_pull_quarantined == {"events.no_user": 1}
     assert status.watermarks[0]["last_id"] == "e9"
     assert status.as_dict()["watermarks"][0]["last_time"] == T0.isoformat()
+
+
+def test_rollup_times_naive_or_aware_are_the_same_utc_instant(store: sa.Engine) -> None:
+    """The pull hands rollup times over naive (UTC); tests and tools may pass aware ones.
+    Both land as the same instant, whatever the PostgreSQL session's own time zone."""
+    _seed_accounts(store, "a1")
+    at = datetime(2026, 3, 1, 23, 30, 15, 250_000, tzinfo=UTC)
+    berlin = at.astimezone(ZoneInfo("Europe/Berlin"))
+    d = date(2026, 3, 1)
+    with store.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+        rollups.insert_usage(
+            conn,
+            [
+                ("a1", "u1", d, "core", 3, None, at.replace(tzinfo=None), at.replace(tzinfo=None)),
+                UsageRow("a1", "u2", d, "core", 1, 2.5, berlin, at),
+            ],
+        )
+        rollups.insert_events(conn, [("a1", d, "login", 4, 2, at.replace(tzinfo=None))])
+    with store.connect() as conn:
+        usage = conn.execute(
+            sa.select(rollups.USAGE.c.first_at, rollups.USAGE.c.last_at).order_by(
+                rollups.USAGE.c.user_id
+            )
+        ).all()
+        first = conn.execute(sa.select(rollups.EVENTS.c.first_at)).scalar_one()
+    assert [tuple(r) for r in usage] == [(at, at), (at, at)]
+    assert first == at

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from connector.source.fanout import fan_out, partition_count
+from connector.source.fanout import _Gate, fan_out, partition_count
 
 ROWS = 40
 
@@ -65,3 +65,22 @@ def test_stopping_early_releases_the_partitions(engine: sa.Engine) -> None:
 def test_sqlite_is_never_split(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         assert partition_count(conn) == 1
+
+
+def test_the_gate_lets_partitions_start_in_order_at_most_width_at_once() -> None:
+    gate = _Gate(count=4, width=2)
+    assert [gate.wait(i, 0) for i in range(4)] == [True, True, False, False]
+    gate.release()  # partition 0 or 1 has its first rows: the next in order may start
+    assert [gate.wait(i, 0) for i in range(4)] == [True, True, True, False]
+    gate.release()
+    gate.release()  # more releases than partitions waiting: harmless
+    assert all(gate.wait(i, 0) for i in range(4))
+
+
+def test_a_narrow_fan_out_still_yields_every_partition_in_order(engine: sa.Engine) -> None:
+    queries = [_query(4, k) for k in range(4)]
+    got = [
+        sorted(row[0] for row in rows)
+        for rows in fan_out(engine, queries, lambda _c: None, 4, concurrency=1)
+    ]
+    assert got == [list(range(k, ROWS, 4)) for k in range(4)]

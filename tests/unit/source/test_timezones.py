@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from connector.source.timezones import (
     DayBucketer,
+    as_utc,
     day_start,
     from_julian,
     julian,
@@ -102,3 +103,20 @@ def test_each_dialect_gets_its_own_day_sql() -> None:
     assert "SELECT date(events.occurred_at) AS" in _sql(
         DayBucketer("mysql", "UTC"), mysql.dialect()
     )
+
+
+def test_rollup_times_reach_the_store_as_naive_utc() -> None:
+    at = datetime(2026, 3, 29, 0, 59, 59, 125_000)  # naive: UTC
+    aware = at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+    sqlite = DayBucketer("sqlite", "Europe/Berlin").store_time()
+    assert sqlite is not None
+    assert sqlite(julian(at)) == at
+    assert sqlite(None) is None
+    pg_aware = DayBucketer("postgresql", "Europe/Berlin").store_time()
+    assert pg_aware is not None
+    assert pg_aware(aware) == at
+    assert pg_aware(at) == at
+    assert DayBucketer("postgresql", "Europe/Berlin", naive_timestamps=True).store_time() is None
+    assert DayBucketer("mysql", "Europe/Berlin").store_time() is None
+    assert as_utc(at) == aware
+    assert as_utc(aware).tzinfo is UTC
