@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connector.source.cursor import rows_in_chunks
 from connector.source.events import (
     SAMPLE_UNKNOWN_ACCOUNTS,
     EventSink,
@@ -270,7 +271,8 @@ def read_pushdown(
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None
         if partitions == 1:
-            consume(iter(streamed.execute(single_pass_query(a, arrival_is_event_time, all_new))))
+            query = single_pass_query(a, arrival_is_event_time, all_new)
+            consume(itertools.chain.from_iterable(rows_in_chunks(conn, query, chunk_size)))
         else:
             queries = [
                 single_pass_query(

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 #: Julian day number of the Unix epoch, for SQLite's julianday().
 _JULIAN_EPOCH = 2440587.5
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = _EARLIEST
+_NAIVE_EPOCH = _EARLIEST.replace(tzinfo=None)  # the store takes naive UTC
 
 
 def julian(moment: datetime) -> float:
@@ -36,12 +38,13 @@ def julian(moment: datetime) -> float:
 
 def from_julian(value: float) -> datetime:
     """The UTC instant of a julianday() value, to the millisecond."""
-    seconds = round((value - _JULIAN_EPOCH) * 86_400, 3)
-    return datetime.fromtimestamp(seconds, UTC)
+    return _EPOCH + timedelta(milliseconds=round((value - _JULIAN_EPOCH) * 86_400_000))
 
 
 def _julian_naive(value: Any) -> datetime | None:
-    return None if value is None else from_julian(float(value)).replace(tzinfo=None)
+    if value is None:
+        return None
+    return _NAIVE_EPOCH + timedelta(milliseconds=round((float(value) - _JULIAN_EPOCH) * 86_400_000))
 
 
 def _aware_naive(value: Any) -> datetime | None:

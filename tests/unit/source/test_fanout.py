@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from connector.source.cursor import rows_in_chunks
 from connector.source.fanout import _Gate, fan_out, partition_count
 
 ROWS = 40
@@ -84,3 +85,14 @@ def test_a_narrow_fan_out_still_yields_every_partition_in_order(engine: sa.Engin
         for rows in fan_out(engine, queries, lambda _c: None, 4, concurrency=1)
     ]
     assert got == [list(range(k, ROWS, 4)) for k in range(4)]
+
+
+def test_driver_rows_are_plain_tuples_and_errors_stay_sqlalchemy_errors(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        chunks = list(rows_in_chunks(conn, _query(4, 1), 3))
+        assert [len(c) for c in chunks] == [3, 3, 3, 1]
+        assert [row for c in chunks for row in c] == [(n,) for n in range(1, ROWS, 4)]
+        assert all(type(row) is tuple for c in chunks for row in c)
+        broken = sa.select(sa.text("n FROM no_such_table"))
+        with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
+            list(rows_in_chunks(conn, broken, 3))
