@@ -128,7 +128,8 @@ class UsageDaily(StoreModel, table=True):
     """The rollup scoring reads: events (and seconds) per account, user, local day and module."""
 
     __tablename__ = "usage_daily"
-    __table_args__ = (sa.Index("ix_usage_daily_day", "day"),)
+    # SQLite keeps the rows in the primary-key B-tree itself (migration 0004).
+    __table_args__ = (sa.Index("ix_usage_daily_day", "day"), {"sqlite_with_rowid": False})
 
     account_id: str = _account_fk()
     day: date = Field(primary_key=True)
@@ -144,7 +145,7 @@ class EventDaily(StoreModel, table=True):
     """Events and distinct users per account, local day and event name, for event-name rules."""
 
     __tablename__ = "event_daily"
-    __table_args__ = (sa.Index("ix_event_daily_day", "day"),)
+    __table_args__ = (sa.Index("ix_event_daily_day", "day"), {"sqlite_with_rowid": False})
 
     account_id: str = _account_fk()
     day: date = Field(primary_key=True)

@@ -111,3 +111,45 @@ def test_db_commands(tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixt
 
     assert main(["db", "downgrade", "-c", str(config), "--revision", "base"]) == 0
     assert "base (empty)" in capsys.readouterr().out
+
+
+def _without_rowid(engine: sa.Engine, table: str) -> bool:
+    with engine.connect() as conn:
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).scalar()
+    return "WITHOUT ROWID" in str(sql).upper()
+
+
+def test_sqlite_rollups_move_to_without_rowid_tables_keeping_their_rows(sqlite_url: str) -> None:
+    engine = make_store_engine(sqlite_url)
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO accounts (account_id, content_hash, first_seen, updated_at) "
+            "VALUES ('a1', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO usage_daily (account_id, day, user_id, module, events) "
+            "VALUES ('a1', '2026-01-02', 'u1', 'core', 7)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO event_daily (account_id, day, event, events, users) "
+            "VALUES ('a1', '2026-01-02', 'login', 3, 1)"
+        )
+    assert not _without_rowid(engine, "usage_daily")
+
+    migrate.upgrade(engine)
+    assert _without_rowid(engine, "usage_daily")
+    assert _without_rowid(engine, "event_daily")
+    assert _diff(engine) == []  # the day indexes and the foreign keys came along
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SELECT events FROM usage_daily").scalar() == 7
+        assert conn.exec_driver_sql("SELECT users FROM event_daily").scalar() == 1
+        conn.exec_driver_sql("DELETE FROM accounts WHERE account_id = 'a1'")  # cascades
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM usage_daily").scalar() == 0
+
+    migrate.downgrade(engine, "0003")
+    assert not _without_rowid(engine, "usage_daily")
+    assert not _without_rowid(engine, "event_daily")
+    engine.dispose()
