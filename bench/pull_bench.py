@@ -182,6 +182,7 @@ def build_postgres(
             conn.execute(sa.text(f"CLUSTER {schema}.events USING events_occurred_at"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f"VACUUM ANALYZE {schema}.events"))
+        conn.execute(sa.text("CHECKPOINT"))  # the load's dirty pages written before the clock
     engine.dispose()
 
 
@@ -192,6 +193,7 @@ def add_postgres(url: str, schema: str, shape: Shape, n: int, end_at: datetime) 
         conn.execute(sa.text(sql), _params(shape, n, shape.events, end_at, 1))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f"ANALYZE {schema}.events"))
+        conn.execute(sa.text("CHECKPOINT"))
     engine.dispose()
 
 
