@@ -34,9 +34,15 @@ def rows_in_chunks(conn: sa.Connection, query: sa.Executable, size: int) -> Iter
         ) from exc
 
 
+def for_driver(conn: sa.Connection, query: sa.Executable) -> Any:
+    """The statement compiled for this connection's driver (`str()` of it is the SQL, its
+    `params` the values), every parameter rendered, so the driver can run it itself."""
+    return query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+
+
 def _chunks(conn: sa.Connection, query: sa.Executable, size: int) -> Iterator[Sequence[Any]]:
     dialect = conn.dialect.name
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = for_driver(conn, query)
     params = compiled.params
     plain = all(isinstance(v, _PLAIN) for v in params.values())
     driver = conn.connection.driver_connection

@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector.source.cursor import rows_in_chunks
+from connector.source.cursor import for_driver, rows_in_chunks
 
 #: At most this many concurrent partitions, whatever the server allows.
 MAX_PARTITIONS = 4
@@ -89,7 +89,7 @@ def partition_count(conn: sa.Connection) -> int:
 
 def estimated_rows(conn: sa.Connection, query: sa.Executable) -> float:
     """The planner's estimate of the rows `query` returns (PostgreSQL; nothing is read)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = for_driver(conn, query)
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:  # the driver's own: no server-side cursor for EXPLAIN

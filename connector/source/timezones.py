@@ -36,15 +36,21 @@ def julian(moment: datetime) -> float:
     return moment.timestamp() / 86_400 + _JULIAN_EPOCH
 
 
+def _since_epoch(value: float) -> timedelta:
+    """The time from the Unix epoch to a julianday() value, to the millisecond (computed in
+    integer milliseconds: a third of the cost of going through a timestamp)."""
+    return timedelta(milliseconds=round((value - _JULIAN_EPOCH) * 86_400_000))
+
+
 def from_julian(value: float) -> datetime:
     """The UTC instant of a julianday() value, to the millisecond."""
-    return _EPOCH + timedelta(milliseconds=round((value - _JULIAN_EPOCH) * 86_400_000))
+    return _EPOCH + _since_epoch(value)
 
 
 def _julian_naive(value: Any) -> datetime | None:
     if value is None:
         return None
-    return _NAIVE_EPOCH + timedelta(milliseconds=round((float(value) - _JULIAN_EPOCH) * 86_400_000))
+    return _NAIVE_EPOCH + _since_epoch(float(value))
 
 
 def _aware_naive(value: Any) -> datetime | None:
@@ -174,8 +180,8 @@ class DayBucketer:
         """Turn a `value(column)` result back into a UTC instant."""
         if value is None:
             return None
-        if isinstance(value, datetime):  # checked first: one call per rollup row and column
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, datetime):
+            return as_utc(value)
         if self.dialect == "sqlite":
             return from_julian(float(value))
         return None
