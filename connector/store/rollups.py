@@ -89,12 +89,14 @@ SQLITE_WRITE_CACHE_KIB = 65_536
 
 
 def _time_text(value: datetime | None) -> str | None:
-    """The UTC text SQLite stores for an instant (naive means UTC), as `UTCDateTime` writes it."""
+    """The UTC text SQLite stores for an instant (naive means UTC), as `UTCDateTime` writes it.
+
+    The naive case is tested first: it is how the pull hands times over, a million a run."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ")
+    if value.tzinfo is None:
+        return value.isoformat(" ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def _sqlite_usage(row: tuple[object, ...]) -> tuple[object, ...]:
@@ -106,21 +108,14 @@ def _sqlite_usage(row: tuple[object, ...]) -> tuple[object, ...]:
         module,
         events,
         seconds,
-        # naive (UTC) times, as the pull hands them over, formatted inline: the common case
-        first.isoformat(" ")
-        if type(first) is datetime and first.tzinfo is None
-        else _time_text(first),  # type: ignore[arg-type]
-        last.isoformat(" ") if type(last) is datetime and last.tzinfo is None else _time_text(last),  # type: ignore[arg-type]
+        _time_text(first),  # type: ignore[arg-type]
+        _time_text(last),  # type: ignore[arg-type]
     )
 
 
 def _sqlite_event(row: tuple[object, ...]) -> tuple[object, ...]:
     account, day, event, events, users, first = row
-    if type(first) is datetime and first.tzinfo is None:
-        first_text: str | None = first.isoformat(" ")
-    else:
-        first_text = _time_text(first)  # type: ignore[arg-type]
-    return (account, day.isoformat(), event, events, users, first_text)  # type: ignore[attr-defined]
+    return (account, day.isoformat(), event, events, users, _time_text(first))  # type: ignore[attr-defined, arg-type]
 
 
 def _aware(row: tuple[object, ...]) -> tuple[object, ...]:
