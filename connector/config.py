@@ -89,6 +89,7 @@ class SourceSettings(_Section):
 
     db_schema: str | None = Field(default=None, alias="schema")
     late_window_days: int = Field(default=2, ge=0, le=90)
+    late_window_reread: Literal["changed", "all"] = "changed"
     pushdown: Literal["auto", "always", "never"] = "auto"
     chunk_size: int = Field(default=50_000, ge=100)
     max_future_minutes: int = Field(default=60, ge=0)

@@ -33,6 +33,7 @@ from connector.clock import monotonic, now
 from connector.config import Settings, where_is
 from connector.errors import ConfigError, Problem
 from connector.logs import get_logger, new_run_id
+from connector.source import changed_days
 from connector.source.engine import connect_check, make_source_engine
 from connector.source.events import EventsRead, UsageGroup, Window
 from connector.source.generic import resolve_generic
@@ -244,16 +245,44 @@ class _Puller:
             first_day = local_day(earliest_at, self.zone)
         return Window(day_start(first_day, self.zone), future_limit, mark.time), first_day
 
+    def _day_counts(
+        self, src: sa.Connection, window: Window, first_day: date | None
+    ) -> dict[date, int] | None:
+        """The window's events per local day, counted before anything is read; a first or
+        full pull counts the days a next run's window will cover (None: too many days)."""
+        first = first_day if first_day is not None else local_day(now(), self.zone) - self.late
+        last = local_day(window.future_limit, self.zone)
+        if first > last or (last - first).days >= changed_days.MAX_COUNTED_DAYS:
+            return None
+        rel = self.relations.events
+        return changed_days.count_days(src, rel, self.bucketer, self.zone, first, last)
+
     def events(self, mode: str) -> None:
         rel = self.relations.events
         key = self.relations.source_key
         report = self.report
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, "events")
+            report.watermark = mark.time if mark is not None else None
             planned = self._window(src, mark)
             if planned is None:
+                report.reread = False
                 return
             window, first_day = planned
+            counts: dict[date, int] | None = None
+            if self.settings.source.late_window_reread == "changed":
+                counts = self._day_counts(src, window, first_day)
+            if counts is not None and first_day is not None:
+                changed = changed_days.first_changed(bookkeeping.get_day_counts(sconn, key), counts)
+                if changed is None:
+                    report.reread = False
+                    report.unchanged_days = len(counts)
+                    return
+                report.unchanged_days = (changed - first_day).days
+                first_day = changed
+                window = Window(
+                    day_start(changed, self.zone), window.future_limit, window.new_after
+                )
             report.replaced_from = first_day
             if first_day is None:
                 rollups.delete_all(sconn)
@@ -310,6 +339,8 @@ class _Puller:
                 read = read_streaming(
                     src, rel, self.bucketer, self.zone, window, usage_sink, event_sink, self.chunk
                 )
+            if counts is not None:
+                bookkeeping.set_day_counts(sconn, key, counts)
             if read.duplicates:
                 report.quarantined["events.duplicate_event_id"] += read.duplicates
                 report.events_read += read.duplicates
@@ -318,8 +349,6 @@ class _Puller:
                 new_mark = bookkeeping.Mark(as_utc(newest[0]), read.last_id)
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
                 report.watermark = new_mark.time
-            elif mark is not None:
-                report.watermark = mark.time
             self.progress("events", self._counts())
 
 

@@ -51,10 +51,7 @@ def render_summary(report: PullReport) -> Table:
         ("events read (new)", f"{report.events_read:,} ({report.events_new:,})"),
         ("usage rollup rows written", f"{report.rollup_rows:,}"),
         ("event-name rollup rows written", f"{report.event_rollup_rows:,}"),
-        (
-            "days replaced",
-            "all (full pull)" if report.replaced_from is None else f"from {report.replaced_from}",
-        ),
+        ("days replaced", _replaced(report)),
         ("watermark", report.watermark.isoformat() if report.watermark else "—"),
         ("elapsed", f"{report.elapsed_seconds:.2f} s ({rate:,.0f} events/s)"),
     ]
@@ -63,3 +60,12 @@ def render_summary(report: PullReport) -> Table:
     for reason, count in sorted(report.quarantined.items()):
         table.add_row(f"[yellow]quarantined: {reason}[/]", f"[yellow]{count:,}[/]")
     return table
+
+
+def _replaced(report: PullReport) -> str:
+    unchanged = f" ({report.unchanged_days} unchanged before it)" if report.unchanged_days else ""
+    if not report.reread:
+        return "none (no change since the last pull)"
+    if report.replaced_from is None:
+        return "all (full pull)"
+    return f"from {report.replaced_from}{unchanged}"

@@ -26,6 +26,8 @@ class PullReport:
     rollup_rows: int = 0
     event_rollup_rows: int = 0
     replaced_from: date | None = None  # first local day whose rollups were replaced
+    reread: bool = True  # False: nothing in the source changed, no rollup was replaced
+    unchanged_days: int = 0  # days of the late window found unchanged, so not re-read
     watermark: datetime | None = None
     quarantined: Counter[str] = field(default_factory=Counter)
     elapsed_seconds: float = 0.0

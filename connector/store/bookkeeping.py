@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from connector.clock import now
-from connector.store.models import QuarantinedRow, Run, Watermark
+from connector.store.models import QuarantinedRow, Run, SourceDay, Watermark
 from connector.store.upsert import upsert
 
 RUNS = Run.__table__  # type: ignore[attr-defined]
 WATERMARKS = Watermark.__table__  # type: ignore[attr-defined]
 QUARANTINE = QuarantinedRow.__table__  # type: ignore[attr-defined]
+SOURCE_DAYS = SourceDay.__table__  # type: ignore[attr-defined]
 
 #: A quarantined row's raw JSON is cut to this many characters.
 RAW_MAX_CHARS = 2_000
@@ -105,6 +106,28 @@ def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
 def clear_marks(conn: sa.Connection, source: str) -> None:
     """Forget every watermark of a source (the next pull reads everything)."""
     conn.execute(sa.delete(WATERMARKS).where(WATERMARKS.c.source == source))
+    conn.execute(sa.delete(SOURCE_DAYS).where(SOURCE_DAYS.c.source == source))
+
+
+def get_day_counts(conn: sa.Connection, source: str) -> dict[date, int]:
+    """The source's events per local day, as counted before those days were last read."""
+    rows = conn.execute(
+        sa.select(SOURCE_DAYS.c.day, SOURCE_DAYS.c.events).where(SOURCE_DAYS.c.source == source)
+    )
+    return {day: int(events) for day, events in rows}
+
+
+def set_day_counts(conn: sa.Connection, source: str, counts: dict[date, int]) -> None:
+    """Replace the source's day counts (in the caller's transaction, with the rollups they
+    describe); days no longer counted are forgotten."""
+    conn.execute(sa.delete(SOURCE_DAYS).where(SOURCE_DAYS.c.source == source))
+    at = now()
+    rows = [
+        {"source": source, "day": day, "events": events, "counted_at": at}
+        for day, events in sorted(counts.items())
+    ]
+    if rows:
+        conn.execute(sa.insert(SOURCE_DAYS), rows)
 
 
 def all_marks(engine: sa.Engine) -> list[Watermark]:

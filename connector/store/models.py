@@ -341,6 +341,18 @@ class Watermark(StoreModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+class SourceDay(StoreModel, table=True):
+    """How many events a source held on one local day of the late window when that day was
+    last read: a pull re-reads only from the first day whose count has since changed."""
+
+    __tablename__ = "source_days"
+
+    source: str = _key(64)
+    day: date = Field(primary_key=True)
+    events: int = Field(sa_type=sa.BigInteger, nullable=False)
+    counted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 class QuarantinedRow(StoreModel, table=True):
     """A source row set aside (with why); one entry per row and reason, refreshed when seen."""
 

@@ -17,6 +17,8 @@ from connector.store.remedies import is_skip, remedy
 STAGES = ("pull", "score", "push", "sync", "snapshot", "alerts", "digest")
 LEASES = ("daemon", "push")
 SKIP_EXAMPLES = 3
+#: Recent pulls looked through for the latest one that read events.
+_PULLS_SCANNED = 20
 
 
 @dataclass
@@ -130,9 +132,12 @@ def store_status(engine: sa.Engine, runs: int = 10) -> StoreStatus:
         ).one()
         status.usage_days = (first, last)
     status.quarantined = bookkeeping.quarantine_counts(engine)
-    pulls = bookkeeping.recent_runs(engine, 1, kind="pull")
-    if pulls and pulls[0].counts:
-        status.last_pull_quarantined = dict(pulls[0].counts.get("quarantined", {}))
+    # The latest pull that read events: one that found nothing changed quarantined nothing,
+    # which says nothing about the rows the source holds.
+    for run in bookkeeping.recent_runs(engine, _PULLS_SCANNED, kind="pull"):
+        if run.counts and run.counts.get("reread", True):
+            status.last_pull_quarantined = dict(run.counts.get("quarantined", {}))
+            break
     status.alerts = alertlog.delivery_summary(engine)
     status.last_by_stage = _last_by_stage(engine)
     status.push_problems = push_problems(engine)

@@ -73,7 +73,7 @@ def render_status(status: StoreStatus) -> Group:
     parts.append(counts)
     if status.quarantined or status.last_pull_quarantined:
         quarantine = Table(title="Quarantined rows", title_justify="left")
-        for col in ("stream", "reason", "in last pull", "kept (samples)"):
+        for col in ("stream", "reason", "in last read", "kept (samples)"):
             quarantine.add_column(col, justify="right" if col[0] in "ik" else "left")
         keys = {tuple(k.split(".", 1)) for k in status.last_pull_quarantined}
         keys |= {(s, r) for s, reasons in status.quarantined.items() for r in reasons}

@@ -128,6 +128,11 @@ class SourceDB:
         with self.engine.begin() as conn:
             conn.execute(t.update().where(t.c[key] == value).values(**values))
 
+    def delete(self, table: str, key: str, value: str) -> None:
+        t = self.metadata.tables[f"{self.schema}.{table}" if self.schema else table]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c[key] == value))
+
 
 def naive(moment: datetime) -> datetime:
     """The naive UTC form the test tables store."""

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from connector.store import accounts as store_accounts
 from connector.store import rollups
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a week after the end of EU summer time
+NEW_YORK = ZoneInfo("America/New_York")
 ACCOUNTS = [
     {
         "account_id": "a1",
@@ -138,8 +140,10 @@ def test_rerun_does_not_double_count_and_late_events_are_counted(
     assert again.events_new == 0
     assert again.accounts_changed == 0
     assert again.users_changed == 0
-    assert again.events_read < first.events_read  # only the late window is re-read
-    assert again.replaced_from is not None
+    # the late window was counted per day, found unchanged, and not re-read
+    assert (again.events_read, again.reread, again.replaced_from) == (0, False, None)
+    assert again.unchanged_days == 3
+    assert again.watermark == first.watermark
 
     clock.freeze(NOW + timedelta(hours=3))
     mark = first.watermark
@@ -159,6 +163,10 @@ def test_rerun_does_not_double_count_and_late_events_are_counted(
     source_db.insert("events", late)
     third = pull(settings, sqlite_store)
     assert third.events_new == 1
+    # re-read from the late event's day: the day before it was unchanged
+    late_day = (mark - timedelta(days=1)).astimezone(NEW_YORK).date()
+    assert third.replaced_from == late_day
+    assert third.unchanged_days == (late_day - (mark.astimezone(NEW_YORK).date())).days + 2
     usage, named = store_rollups(sqlite_store)
     want_usage, want_named = expected_rollups(events + late, "America/New_York", {"a1", "a2", "a3"})
     assert usage == want_usage
@@ -181,6 +189,63 @@ def test_rerun_does_not_double_count_and_late_events_are_counted(
         store_rollups(sqlite_store)[0]
         == expected_rollups(all_events, "America/New_York", {"a1", "a2", "a3"})[0]
     )
+
+
+def test_whole_window_is_reread_every_run_when_configured(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    events = make_events(300, seed=1)
+    seeded(source_db, events)
+    settings = source_db.settings("America/New_York", late_window_reread="all")
+    first = pull(settings, sqlite_store)
+    assert first.watermark is not None
+    again = pull(settings, sqlite_store)
+    assert again.reread
+    assert 0 < again.events_read < first.events_read
+    assert again.replaced_from == first.watermark.astimezone(NEW_YORK).date() - timedelta(days=2)
+    assert store_rollups(sqlite_store) == expected_rollups(
+        events, "America/New_York", {"a1", "a2", "a3"}
+    )
+
+
+def test_changed_days_are_reread_when_events_go_or_arrive_in_the_future(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    events = make_events(300, seed=4)
+    seeded(source_db, events)
+    settings = source_db.settings("America/New_York")
+    first = pull(settings, sqlite_store)
+    mark = first.watermark
+    assert mark is not None
+
+    # An event of yesterday erased (say, a user's data deleted): fewer events that day.
+    yesterday = mark.astimezone(NEW_YORK).date() - timedelta(days=1)
+    gone = next(
+        e for e in events if naive_day(e["occurred_at"]) == yesterday and e["module"] is not None
+    )
+    source_db.delete("events", "event_id", gone["event_id"])
+    kept = [e for e in events if e is not gone]
+    second = pull(settings, sqlite_store)
+    assert (second.reread, second.replaced_from, second.unchanged_days) == (True, yesterday, 1)
+    assert store_rollups(sqlite_store) == expected_rollups(
+        kept, "America/New_York", {"a1", "a2", "a3"}
+    )
+
+    # A row dated next year: quarantined as soon as it lands, without a full pull.
+    future = {**make_events(1, seed=93)[0], "event_id": "future-1"}
+    future["occurred_at"] = naive(NOW + timedelta(days=365))
+    source_db.insert("events", [future])
+    third = pull(settings, sqlite_store)
+    assert third.quarantined["events.future_timestamp"] == 1
+    assert third.replaced_from == NOW.astimezone(NEW_YORK).date()
+    assert store_rollups(sqlite_store) == expected_rollups(
+        kept, "America/New_York", {"a1", "a2", "a3"}
+    )
+    assert not pull(settings, sqlite_store).reread
+
+
+def naive_day(at: datetime) -> Any:
+    return at.replace(tzinfo=UTC).astimezone(NEW_YORK).date()
 
 
 @pytest.mark.parametrize("mode", ["always", "never"])

@@ -1,0 +1,90 @@
+"""Counting the late window's events per local day, on every source engine."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sourcedb import SourceDB, naive
+
+from connector.source.changed_days import BOUNDARY_SLACK, count_days, first_changed
+from connector.source.pull import choose_mode, resolve
+from connector.source.timezones import day_start, local_day
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FIRST, LAST = date(2026, 10, 23), date(2026, 10, 28)  # across the end of EU summer time
+
+
+def test_days_are_counted_as_the_rollup_buckets_them(source_db: SourceDB) -> None:
+    rng = random.Random(5)
+    start = day_start(FIRST, BERLIN) - timedelta(hours=6)
+    moments = [start + timedelta(seconds=rng.randrange(7 * 86_400)) for _ in range(400)]
+    # exactly at, and just either side of, local midnights (DST day included)
+    for day in (date(2026, 10, 25), date(2026, 10, 26), date(2026, 10, 27)):
+        at = day_start(day, BERLIN)
+        moments += [at - timedelta(seconds=2), at, at + timedelta(seconds=2)]
+    moments.append(datetime(2027, 6, 1, tzinfo=UTC))  # far future: counted in the last day
+    source_db.create_generic()
+    source_db.insert("accounts", [{"account_id": "a1"}])
+    source_db.insert(
+        "events",
+        [
+            {"event_id": f"e{i}", "account_id": "a1", "user_id": "u1", "occurred_at": naive(m)}
+            for i, m in enumerate(moments)
+        ],
+    )
+    settings = source_db.settings("Europe/Berlin")
+    rel = resolve(source_db.engine, settings).events
+    _mode, bucketer = choose_mode(source_db.engine, settings, rel)
+    with source_db.engine.connect() as conn:
+        counted = count_days(conn, rel, bucketer, BERLIN, FIRST, LAST)
+
+    want = Counter(
+        min(local_day(m - BOUNDARY_SLACK if _at_midnight(m) else m, BERLIN), LAST)
+        for m in moments
+        if m >= day_start(FIRST, BERLIN)
+    )
+    assert counted == {day: want.get(day, 0) for day in counted}
+    assert list(counted) == [FIRST + timedelta(days=i) for i in range(6)]
+    assert sum(counted.values()) == len([m for m in moments if m >= day_start(FIRST, BERLIN)])
+
+
+def _at_midnight(moment: datetime) -> bool:
+    local = moment.astimezone(BERLIN)
+    return (local.hour, local.minute, local.second) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("before", "current", "changed"),
+    [
+        ({}, {date(2026, 1, 1): 0}, date(2026, 1, 1)),  # never counted
+        (
+            {date(2026, 1, 1): 3, date(2026, 1, 2): 4},
+            {date(2026, 1, 1): 3, date(2026, 1, 2): 4},
+            None,
+        ),
+        (
+            {date(2026, 1, 1): 3, date(2026, 1, 2): 4},
+            {date(2026, 1, 1): 3, date(2026, 1, 2): 5},
+            date(2026, 1, 2),
+        ),
+        (
+            {date(2026, 1, 1): 3, date(2026, 1, 2): 4},
+            {date(2026, 1, 1): 2, date(2026, 1, 2): 5},
+            date(2026, 1, 1),
+        ),
+        # days before the current window no longer matter
+        ({date(2025, 12, 30): 9, date(2026, 1, 1): 3}, {date(2026, 1, 1): 3}, None),
+        # a new day after the last counted one
+        ({date(2026, 1, 1): 3}, {date(2026, 1, 1): 3, date(2026, 1, 2): 0}, date(2026, 1, 2)),
+        # counted further ahead than now: the clock went back
+        ({date(2026, 1, 1): 3, date(2026, 1, 3): 0}, {date(2026, 1, 1): 3}, date(2026, 1, 1)),
+    ],
+)
+def test_first_changed_day(
+    before: dict[date, int], current: dict[date, int], changed: date | None
+) -> None:
+    assert first_changed(before, current) == changed
