@@ -1,13 +1,17 @@
 """Pull benchmark: first pull of N events, then an incremental pull after 1 % new events.
 
     PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
-        [--time-ordered] [--streaming-events M]
+        [--time-ordered] [--no-updated-at] [--streaming-events M]
 
 For each source backend the events are generated inside the database itself (PostgreSQL
 `generate_series`, SQLite a recursive CTE), so loading is fast and nothing large passes
 through Python. Activity is realistic in shape: events fall on active user-days (40 events
 each by default), each user-day touches one or two modules, durations are present on half
 of the events, and the configured time zone has daylight-saving changes (Europe/Berlin).
+
+Accounts and users carry an `updated_at` column, as a product database's tables usually do
+(last changed at some point in the past year), so an incremental pull reads only the rows
+changed since its previous run; `--no-updated-at` leaves it out, and every pull reads them all.
 
 Every events table gets an index on `occurred_at`, the index a vendor should have on the
 event time (for the Segment preset: on `received_at` as well): the incremental read scans
@@ -27,6 +31,7 @@ is made before the clock starts, as the daemon keeps one for its lifetime):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing as mp
 import os
 import resource
@@ -54,6 +59,7 @@ class Shape:
     users_per_account: int
     days: int
     per_user_day: int
+    updated_at: bool = True  # accounts and users carry an updated_at column
 
     @property
     def users(self) -> int:
@@ -117,20 +123,21 @@ def _params(shape: Shape, n: int, offset: int, end_at: datetime, days: int) -> d
     }
 
 
-def _ddl(schema_prefix: str) -> list[str]:
+def _ddl(schema_prefix: str, updated_at: bool) -> list[str]:
     p = schema_prefix
+    updated = ", updated_at TIMESTAMP" if updated_at else ""
     return [
         f"CREATE TABLE {p}accounts (account_id VARCHAR(32) PRIMARY KEY, name VARCHAR(64), "
-        "status VARCHAR(16), licenses INTEGER, plan VARCHAR(16))",
+        f"status VARCHAR(16), licenses INTEGER, plan VARCHAR(16){updated})",
         f"CREATE TABLE {p}users (user_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
-        "email VARCHAR(64))",
+        f"email VARCHAR(64){updated})",
         f"CREATE TABLE {p}events (event_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
         "user_id VARCHAR(32), event VARCHAR(32), module VARCHAR(32), occurred_at TIMESTAMP, "
         "duration_seconds DOUBLE PRECISION)",
     ]
 
 
-def _people(shape: Shape) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _people(shape: Shape, end_at: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     statuses = ["paying", "paying", "trial", "free", "cancelled"]
     accounts = [
         {
@@ -150,20 +157,19 @@ def _people(shape: Shape) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         }
         for i in range(shape.users)
     ]
+    if shape.updated_at:  # last changed at some point in the past year, a few this week
+        for i, row in enumerate([*accounts, *users]):
+            row["updated_at"] = (end_at - timedelta(days=(i * 37) % 365, minutes=i % 1440)).replace(
+                tzinfo=None
+            )
     return accounts, users
 
 
-def _insert_people(conn: sa.Connection, prefix: str, shape: Shape) -> None:
-    accounts, users = _people(shape)
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {prefix}accounts VALUES (:account_id, :name, :status, :licenses, :plan)"
-        ),
-        accounts,
-    )
-    conn.execute(
-        sa.text(f"INSERT INTO {prefix}users VALUES (:user_id, :account_id, :email)"), users
-    )
+def _insert_people(conn: sa.Connection, prefix: str, shape: Shape, end_at: datetime) -> None:
+    for table, rows in zip(("accounts", "users"), _people(shape, end_at), strict=True):
+        names = list(rows[0])
+        columns, values = ", ".join(names), ", ".join(f":{n}" for n in names)
+        conn.execute(sa.text(f"INSERT INTO {prefix}{table} ({columns}) VALUES ({values})"), rows)
 
 
 def build_postgres(
@@ -172,9 +178,9 @@ def build_postgres(
     engine = sa.create_engine(url, connect_args={"options": "-c timezone=UTC"})
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        for stmt in _ddl(f"{schema}."):
+        for stmt in _ddl(f"{schema}.", shape.updated_at):
             conn.execute(sa.text(stmt.replace("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE")))
-        _insert_people(conn, f"{schema}.", shape)
+        _insert_people(conn, f"{schema}.", shape, end_at)
         sql = _PG_EVENTS.format(schema=schema, names=EVENT_NAMES, modules=MODULES)
         conn.execute(sa.text(sql), _params(shape, shape.events, 0, end_at, shape.days))
         conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {schema}.events (occurred_at)"))
@@ -200,9 +206,9 @@ def add_postgres(url: str, schema: str, shape: Shape, n: int, end_at: datetime) 
 def build_sqlite(path: Path, shape: Shape, end_at: datetime, time_ordered: bool = False) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        for stmt in _ddl(""):
+        for stmt in _ddl("", shape.updated_at):
             conn.execute(sa.text(stmt))
-        _insert_people(conn, "", shape)
+        _insert_people(conn, "", shape, end_at)
     engine.dispose()
     _sqlite_events(path, shape, shape.events, 0, end_at, shape.days)
     with sqlite3.connect(path) as raw:
@@ -314,6 +320,7 @@ def run_backend(
         f"[{name}] {shape.events:,} events, {shape.accounts:,} accounts, {shape.users:,} users, "
         f"{shape.days} days, {shape.slots:,} active user-days"
         + (", stored in event-time order" if time_ordered else "")
+        + ("" if shape.updated_at else ", accounts and users without updated_at")
     ]
     schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
     try:
@@ -361,7 +368,7 @@ def run_backend(
 
 
 def _streaming(name: str, shape: Shape, n: int, pg_url: str, workdir: Path) -> list[str]:
-    small = Shape(n, shape.accounts, shape.users_per_account, shape.days, shape.per_user_day)
+    small = dataclasses.replace(shape, events=n)
     end_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
     try:
@@ -417,8 +424,20 @@ def main() -> None:
         help="store the events in event-time order, as an append-only event log has them "
         "(the incremental read's index range then covers only the window's pages)",
     )
+    parser.add_argument(
+        "--no-updated-at",
+        action="store_true",
+        help="accounts and users without an updated_at column (every pull reads them all)",
+    )
     args = parser.parse_args()
-    shape = Shape(args.events, args.accounts, args.users_per_account, args.days, args.per_user_day)
+    shape = Shape(
+        args.events,
+        args.accounts,
+        args.users_per_account,
+        args.days,
+        args.per_user_day,
+        updated_at=not args.no_updated_at,
+    )
     with tempfile.TemporaryDirectory(prefix="pull_bench_") as tmp:
         for name in args.backends.split(","):
             for line in run_backend(
