@@ -13,11 +13,13 @@ an earlier one has its first rows (the database's work for it is then done), so 
 writes the first partitions' rows while the last ones are still being computed.
 
 SQLite is not split: its GROUP BY sorts, and two sorting connections in one process take
-twice as long as one (measured), so splitting would only repeat the scan.
+twice as long as one (measured), so splitting would only repeat the scan; its sorter uses
+helper threads instead (see `connector.source.engine`).
 
 Partitions may read slightly different snapshots (they start within milliseconds of each
-other); the pull tolerates that exactly as it tolerates late-arriving events, because every
-run re-reads the late window.
+other); the pull tolerates that exactly as it tolerates late-arriving events: the late
+window's days are counted before the read, so a row one partition missed makes the next
+run's count differ, and that day is read again (`connector.source.changed_days`).
 """
 
 from __future__ import annotations
