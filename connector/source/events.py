@@ -72,8 +72,11 @@ EventSink = Callable[[Iterator[tuple[str, date, str, int, int, datetime | None]]
 
 
 def as_day(value: Any) -> date | None:
+    """A rollup's day as the engine gives it: a date, ISO text, or SQLite's day number."""
     if value is None or isinstance(value, date):
         return value
+    if isinstance(value, int):
+        return date.fromordinal(value + 1)
     return date.fromisoformat(str(value)[:10])
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connector.source.events import as_day
 from connector.source.timezones import (
     DayBucketer,
     as_utc,
@@ -79,8 +81,28 @@ def test_sqlite_day_expression_matches_python(moments: list[datetime], zone: str
             # Alternate the ISO spellings found in real SQLite product databases.
             text = m.strftime("%Y-%m-%d %H:%M:%S") if i % 2 else m.isoformat()
             conn.exec_driver_sql("INSERT INTO t VALUES (?)", (text,))
-        got = [date.fromisoformat(d) for d in conn.execute(query).scalars()]
+        got = [as_day(d) for d in conn.execute(query).scalars()]
     assert got == [local_day(m, ZoneInfo(zone)) for m in moments]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+def test_sqlite_day_is_exact_at_local_midnight(zone: str) -> None:
+    """Events a millisecond either side of local midnight, on DST change days and others."""
+    tz = ZoneInfo(zone)
+    moments = []
+    for day in (date(2026, 3, 8), date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 1)):
+        start = day_start(day, tz)
+        moments += [start - timedelta(milliseconds=1), start, start + timedelta(milliseconds=1)]
+    engine = sa.create_engine("sqlite://")
+    t = sa.table("t", sa.column("at"))
+    query = sa.select(DayBucketer("sqlite", zone).day(t.c.at, min(moments), max(moments)))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (at TEXT)")
+        for m in moments:
+            text = m.strftime("%Y-%m-%d %H:%M:%S.") + f"{m.microsecond // 1000:03d}"
+            conn.exec_driver_sql("INSERT INTO t VALUES (?)", (text,))
+        got = [as_day(d) for d in conn.execute(query).scalars()]
+    assert got == [local_day(m, tz) for m in moments]
 
 
 def _sql(bucketer: DayBucketer, dialect: sa.Dialect) -> str:
