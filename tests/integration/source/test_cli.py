@@ -65,13 +65,18 @@ def test_pull_then_status(config: Path, capsys: pytest.CaptureFixture[str]) -> N
     report = json.loads(capsys.readouterr().out)
     assert report["events_new"] == 0
     assert report["mode"] == "pushdown"
+    assert (report["reread"], report["events_read"]) == (False, 0)
 
     assert main(["status", "-c", str(config), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["counts"]["accounts"] == 1
     assert status["counts"]["usage_daily"] >= 2
     assert [r["kind"] for r in status["runs"]] == ["pull", "pull"]
+    # the second pull read nothing: status shows the bad rows of the latest pull that read
     assert status["last_pull_quarantined"] == {"events.no_user": 1}
+
+    assert main(["pull", "-c", str(config)]) == 0
+    assert "none (no change since the last pull)" in capsys.readouterr().out
     assert status["quarantined"] == {"events": {"no_user": 1}}
     assert status["watermarks"][0]["stream"] == "events"
 
