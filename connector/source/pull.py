@@ -249,16 +249,43 @@ class _Puller:
         return Window(day_start(first_day, self.zone), future_limit, mark.time), first_day
 
     def _day_counts(
-        self, src: sa.Connection, window: Window, first_day: date | None
-    ) -> dict[date, int] | None:
-        """The window's events per local day, counted before anything is read; a first or
-        full pull counts the days a next run's window will cover (None: too many days)."""
+        self,
+        src: sa.Connection,
+        window: Window,
+        first_day: date | None,
+        mark: bookkeeping.Mark | None,
+    ) -> tuple[dict[date, int], date | None] | None:
+        """The window's events per local day, counted before anything is read, and the day
+        from which the read starts whatever the counts say (None: no such day). None
+        instead when there are too many days to count.
+
+        When events have arrived past the watermark (the event time being the arrival
+        time; future-dated rows do not count), the watermark's day onward is re-read in any
+        case, so only the days before it are counted: the newest day, which holds the rows
+        not yet vacuumed, is the dearest to count. A first or full pull counts the days a
+        next run's window covers.
+        """
+        rel = self.relations.events
         first = first_day if first_day is not None else local_day(now(), self.zone) - self.late
         last = local_day(window.future_limit, self.zone)
+        reread_from: date | None = None
+        if (
+            first_day is not None
+            and mark is not None
+            and mark.time is not None
+            and rel.arrival_is_event_time
+            and changed_days.any_between(src, rel, self.bucketer, mark.time, window.future_limit)
+        ):
+            reread_from = local_day(mark.time, self.zone)
+            last = min(last, reread_from - timedelta(days=1))
+            if first > last:
+                return {}, reread_from
         if first > last or (last - first).days >= changed_days.MAX_COUNTED_DAYS:
             return None
-        rel = self.relations.events
-        return changed_days.count_days(src, rel, self.bucketer, self.zone, first, last)
+        counts = changed_days.count_days(
+            src, rel, self.bucketer, self.zone, first, last, open_ended=reread_from is None
+        )
+        return counts, reread_from
 
     def events(self, mode: str) -> None:
         rel = self.relations.events
@@ -272,11 +299,13 @@ class _Puller:
                 report.reread = False
                 return
             window, first_day = planned
-            counts: dict[date, int] | None = None
+            counted = None
             if self.settings.source.late_window_reread == "changed":
-                counts = self._day_counts(src, window, first_day)
-            if counts is not None and first_day is not None:
-                changed = changed_days.first_changed(bookkeeping.get_day_counts(sconn, key), counts)
+                counted = self._day_counts(src, window, first_day, mark)
+            counts = counted[0] if counted is not None else None
+            if counted is not None and first_day is not None:
+                before = bookkeeping.get_day_counts(sconn, key)
+                changed = changed_days.first_changed(before, *counted)
                 if changed is None:
                     report.reread = False
                     report.unchanged_days = len(counts)

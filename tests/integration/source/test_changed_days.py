@@ -88,3 +88,11 @@ def test_first_changed_day(
     before: dict[date, int], current: dict[date, int], changed: date | None
 ) -> None:
     assert first_changed(before, current) == changed
+
+
+def test_days_reread_anyway_are_not_compared() -> None:
+    jan = {date(2026, 1, d): d for d in (1, 2, 3)}
+    counted = {date(2026, 1, 1): 1}  # days from the 2nd are re-read whatever their counts
+    assert first_changed(jan, counted, date(2026, 1, 2)) == date(2026, 1, 2)
+    assert first_changed(jan, {date(2026, 1, 1): 5}, date(2026, 1, 2)) == date(2026, 1, 1)
+    assert first_changed({}, {}, date(2026, 1, 2)) == date(2026, 1, 2)

@@ -243,6 +243,21 @@ def test_changed_days_are_reread_when_events_go_or_arrive_in_the_future(
     )
     assert not pull(settings, sqlite_store).reread
 
+    # A new event past the watermark: its day is re-read without being counted, so the next
+    # pull counts (and so re-reads) that day once, and the one after finds nothing to do.
+    new = {**make_events(1, seed=94)[0], "event_id": "new-1"}
+    new["occurred_at"] = naive(mark + timedelta(hours=1))
+    source_db.insert("events", [new])
+    today = (mark + timedelta(hours=1)).astimezone(NEW_YORK).date()
+    fifth = pull(settings, sqlite_store)
+    assert (fifth.events_new, fifth.replaced_from) == (1, today)
+    sixth = pull(settings, sqlite_store)
+    assert (sixth.reread, sixth.replaced_from, sixth.events_new) == (True, today, 0)
+    assert not pull(settings, sqlite_store).reread
+    assert store_rollups(sqlite_store) == expected_rollups(
+        [*kept, new], "America/New_York", {"a1", "a2", "a3"}
+    )
+
 
 def naive_day(at: datetime) -> Any:
     return at.replace(tzinfo=UTC).astimezone(NEW_YORK).date()
