@@ -308,7 +308,7 @@ class _Puller:
                 changed = changed_days.first_changed(before, *counted)
                 if changed is None:
                     report.reread = False
-                    report.unchanged_days = len(counts)
+                    report.unchanged_days = len(counted[0])
                     return
                 report.unchanged_days = (changed - first_day).days
                 first_day = changed
@@ -371,8 +371,8 @@ class _Puller:
                 read = read_streaming(
                     src, rel, self.bucketer, self.zone, window, usage_sink, event_sink, self.chunk
                 )
-            if counts is not None:
-                bookkeeping.set_day_counts(sconn, key, counts)
+            # Counts taken before this read, or none (days read without counting forget theirs).
+            bookkeeping.set_day_counts(sconn, key, counts or {})
             if read.duplicates:
                 report.quarantined["events.duplicate_event_id"] += read.duplicates
                 report.events_read += read.duplicates

@@ -203,6 +203,10 @@ def test_whole_window_is_reread_every_run_when_configured(
     assert again.reread
     assert 0 < again.events_read < first.events_read
     assert again.replaced_from == first.watermark.astimezone(NEW_YORK).date() - timedelta(days=2)
+    # Back to counting: days read without a count are counted (so read) once, then skipped.
+    counting = source_db.settings("America/New_York")
+    assert pull(counting, sqlite_store).replaced_from == again.replaced_from
+    assert not pull(counting, sqlite_store).reread
     assert store_rollups(sqlite_store) == expected_rollups(
         events, "America/New_York", {"a1", "a2", "a3"}
     )
