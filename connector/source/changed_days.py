@@ -66,9 +66,10 @@ def count_query(
         for i, day in reversed(list(enumerate(days)))
         if i > 0
     ]
-    index = sa.case(*later_first, else_=sa.literal_column("0")) if later_first else None
+    first_index = sa.literal_column("0")
+    index = sa.case(*later_first, else_=first_index) if later_first else first_index
     inner = (
-        sa.select((index if index is not None else sa.literal_column("0")).label("day_index"))
+        sa.select(index.label("day_index"))
         .where(bucketer.at_or_after(ev.c.occurred_at, day_start(first, zone)), until)
         .subquery("window_days")
     )
