@@ -63,9 +63,9 @@ def render_summary(report: PullReport) -> Table:
 
 
 def _replaced(report: PullReport) -> str:
-    unchanged = f" ({report.unchanged_days} unchanged before it)" if report.unchanged_days else ""
     if not report.reread:
         return "none (no change since the last pull)"
     if report.replaced_from is None:
         return "all (full pull)"
+    unchanged = f" ({report.unchanged_days} unchanged before it)" if report.unchanged_days else ""
     return f"from {report.replaced_from}{unchanged}"

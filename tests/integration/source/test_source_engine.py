@@ -1,4 +1,4 @@
-"""The source engine's sessions: UTC everywhere, and SQLite's sorter given helper threads."""
+"""The source engine: SQLite's sorter given helper threads, an unusable URL named in the error."""
 
 from __future__ import annotations
 
