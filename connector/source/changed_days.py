@@ -6,12 +6,21 @@ it costs as much per event as a first pull. Counting the window's events per loc
 far cheaper: one range scan of the event-time index, with no grouping by account, user or
 module, and nothing but a few numbers crossing the wire (PostgreSQL answers it from the
 index alone). So a pull counts the window's events per day before it reads anything, and
-the re-read starts at the first day whose count differs from the count taken before that
-day was last read (or that was never counted); the counts are stored with the rollups they
-describe. Counting before reading keeps this safe under concurrent writes: an event that
-lands after the count makes the next count differ, so the day is read again then. When
-events have arrived past the watermark, its day is re-read in any case and only the days
-before it are counted; it is counted again by the first run that finds nothing past it.
+the re-read starts at the first day whose count differs from the count kept when that day
+was last read (or that was never counted); the counts are stored with the rollups they
+describe.
+
+Where the event time is the arrival time (the generic preset), the count stops at the
+watermark: the days before its day whole, its day up to the watermark, and, apart, the rows
+dated beyond the future limit (`FUTURE_DAY`). The counts kept are those of the rows the read
+itself saw, so a row that lands during the read is either read or makes the next count
+differ: nothing is lost to a race. When nothing up to the watermark changed, the rows past
+it are new, and the pull adds them to the rollups without re-reading a day
+(`connector.source.pull`).
+
+Where events carry a separate arrival time (the Segment preset), late rows land on any day,
+so the window is counted whole, before the read: an event that lands after the count makes
+the next count differ, so its day is read again then.
 
 A day that gained and lost the same number of events between two pulls, or whose events
 were edited in place, keeps its count: `source.late_window_reread: all` re-reads the whole
@@ -32,10 +41,8 @@ from connector.source.timezones import DayBucketer, day_start
 #: A window longer than this is re-read whole rather than counted (one CASE branch per day).
 MAX_COUNTED_DAYS = 400
 
-#: Day boundaries are tested this much late. SQLite compares instants as float julian days,
-#: so an event at exactly local midnight may fall on either side; counting it in the day
-#: before can only make a re-read start earlier, never later.
-BOUNDARY_SLACK = timedelta(seconds=1)
+#: The day under which the rows dated beyond the future limit are counted.
+FUTURE_DAY = date.max
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -48,21 +55,17 @@ def count_query(
     zone: ZoneInfo,
     first: date,
     last: date,
-    open_ended: bool = True,
+    until: datetime | None = None,
 ) -> sa.Select[Any]:
-    """(day index, events) for each local day from `first` to `last`. When `open_ended`, the
-    `last` day (that of the future limit) also counts every later event, so new
+    """(day index, events) for each local day from `first` to `last`. The `last` day stops
+    at `until` (the watermark) if given; otherwise it also counts every later event, so new
     future-dated rows are noticed."""
     ev = rel.query
     t = bucketer.value(ev.c.occurred_at)
     days = days_between(first, last)
-    until = (
-        sa.true()
-        if open_ended
-        else t < bucketer.param(day_start(last + timedelta(days=1), zone) + BOUNDARY_SLACK)
-    )
+    bound = sa.true() if until is None else bucketer.not_later_than(ev.c.occurred_at, until)
     later_first = [
-        (t >= bucketer.param(day_start(day, zone) + BOUNDARY_SLACK), sa.literal_column(str(i)))
+        (t >= bucketer.from_param(day_start(day, zone)), sa.literal_column(str(i)))
         for i, day in reversed(list(enumerate(days)))
         if i > 0
     ]
@@ -70,7 +73,7 @@ def count_query(
     index = sa.case(*later_first, else_=first_index) if later_first else first_index
     inner = (
         sa.select(index.label("day_index"))
-        .where(bucketer.at_or_after(ev.c.occurred_at, day_start(first, zone)), until)
+        .where(bucketer.at_or_after(ev.c.occurred_at, day_start(first, zone)), bound)
         .subquery("window_days")
     )
     return sa.select(inner.c.day_index, sa.func.count()).group_by(inner.c.day_index)
@@ -83,12 +86,12 @@ def count_days(
     zone: ZoneInfo,
     first: date,
     last: date,
-    open_ended: bool = True,
+    until: datetime | None = None,
 ) -> dict[date, int]:
     """Events per local day from `first` to `last`, every day present (zero when empty)."""
     days = days_between(first, last)
     counts = dict.fromkeys(days, 0)
-    query = count_query(rel, bucketer, zone, first, last, open_ended)
+    query = count_query(rel, bucketer, zone, first, last, until)
     for index, events in conn.execute(query):
         counts[days[int(index)]] = int(events)
     return counts
@@ -100,34 +103,53 @@ def any_between(
     """Whether any event is later than `after` and not later than `until` (one probe of the
     event-time index). Future-dated rows, which never move the watermark, are beyond `until`."""
     ev = rel.query
-    t = bucketer.value(ev.c.occurred_at)
     query = (
         sa.select(sa.literal_column("1"))
         .where(
-            bucketer.at_or_after(ev.c.occurred_at, after),
-            t > bucketer.param(after),
-            t <= bucketer.param(until),
+            bucketer.later_than(ev.c.occurred_at, after),
+            bucketer.not_later_than(ev.c.occurred_at, until),
         )
         .limit(1)
     )
     return conn.execute(query).first() is not None
 
 
-def first_changed(
-    before: dict[date, int], current: dict[date, int], reread_from: date | None = None
-) -> date | None:
+def count_future(
+    conn: sa.Connection, rel: Relation, bucketer: DayBucketer, future_limit: datetime
+) -> int:
+    """Events dated beyond the future limit (bad rows, quarantined whenever they are read)."""
+    ev = rel.query
+    query = sa.select(sa.func.count()).where(bucketer.later_than(ev.c.occurred_at, future_limit))
+    return int(conn.execute(query).scalar() or 0)
+
+
+def first_changed(before: dict[date, int], current: dict[date, int]) -> date | None:
     """The day a re-read starts: the earliest day of `current` not counted alike in `before`
-    (never counted counts as changed), or `reread_from` (the day from which everything is
-    re-read whatever it counts) if that is earlier; None when nothing changed. Without
-    `reread_from`, a day counted before but after every day of `current` means the counted
-    range moved back (the clock did): everything from `current`'s last day is changed."""
+    (never counted counts as changed); None when nothing changed. A day counted before but
+    after every day of `current` means the counted range moved back (the clock did):
+    everything from `current`'s last day is changed."""
     for day in sorted(current):
-        if reread_from is not None and day >= reread_from:
-            break
         if before.get(day) != current[day]:
             return day
-    if reread_from is not None:
-        return reread_from
     if current and any(day > max(current) for day in before):
         return max(current)
     return None
+
+
+def counts_after_read(
+    counted: dict[date, int],
+    read: dict[date, int],
+    future: int,
+    start: date,
+    end: date,
+    added: bool = False,
+) -> dict[date, int]:
+    """The counts to keep once a read from the day `start` to the watermark's day `end` is
+    stored: those taken before it for the days it did not read, the read's own for the days it
+    did (zero where it saw nothing), and the far-future rows it saw. When the read `added` the
+    rows past the watermark to the rollups, the days it touched keep their earlier rows too."""
+    kept = {day: n for day, n in counted.items() if day < start}
+    for day in days_between(start, end):
+        kept[day] = read.get(day, 0) + (counted.get(day, 0) if added else 0)
+    kept[FUTURE_DAY] = future
+    return kept

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from connector.source.relations import ARRIVAL, Relation
 from connector.source.timezones import DayBucketer
 
+#: The bad-row reason of events dated beyond the future limit (they never move the watermark).
+FUTURE_REASON = "future_timestamp"
 #: Bad rows of each kind copied into the quarantine per run.
 SAMPLE_ROWS = 100
 #: Unknown account ids whose rows are sampled.
@@ -31,11 +33,15 @@ _EMPTY = sa.literal_column("''")
 
 @dataclass(frozen=True)
 class Window:
-    """Which events a pull reads: from `since` (None: all of them), up to `future_limit`."""
+    """Which events a pull reads: from `since` (None: all of them), up to `future_limit`.
+
+    With `after` (an incremental read that adds to the rollups), only events later than
+    `after` are read; `since` is then the start of its local day."""
 
     since: datetime | None
     future_limit: datetime
     new_after: datetime | None  # events after this arrival time count as new
+    after: datetime | None = None
 
 
 class UsageGroup(NamedTuple):
@@ -69,6 +75,10 @@ class EventsRead:
 UsageSink = Callable[[Iterator[UsageGroup]], set[str]]
 #: Writes (account, day, event, events, users) rows, skipping unknown accounts.
 EventSink = Callable[[Iterator[tuple[str, date, str, int, int, datetime | None]]], None]
+#: One user's occurrences of an event name on a day: (account, day, event, user, events, first).
+EventUserTuple = tuple[str, date, str, str, int, datetime | None]
+#: Writes `EventUserTuple` rows, skipping unknown accounts.
+UsersSink = Callable[[Iterator[EventUserTuple]], None]
 
 
 def as_day(value: Any) -> date | None:
@@ -81,6 +91,8 @@ def as_day(value: Any) -> date | None:
 
 
 def time_filter(rel: sa.Subquery, bucketer: DayBucketer, window: Window) -> Any:
+    if window.after is not None:
+        return bucketer.later_than(rel.c.occurred_at, window.after)
     if window.since is None:
         return sa.true()
     return bucketer.at_or_after(rel.c.occurred_at, window.since)
@@ -158,7 +170,7 @@ def annotated(
         (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (ev.c.occurred_at.is_(None), sa.literal_column("'no_timestamp'")),
         (t.is_(None), sa.literal_column("'unparsable_timestamp'")),
-        (t > bucketer.param(window.future_limit), sa.literal_column("'future_timestamp'")),
+        (t > bucketer.param(window.future_limit), sa.literal_column(f"'{FUTURE_REASON}'")),
         (ev.c.duration_seconds < 0, sa.literal_column("'negative_duration'")),
         else_=sa.null(),
     )

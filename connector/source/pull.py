@@ -27,6 +27,7 @@ their content hash changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,11 +38,18 @@ from connector.config import Settings, where_is
 from connector.errors import ConfigError, Problem
 from connector.logs import get_logger, new_run_id
 from connector.source import changed_days
+from connector.source.changed_days import FUTURE_DAY, MAX_COUNTED_DAYS
 from connector.source.engine import connect_check, make_source_engine
-from connector.source.events import EventsRead, UsageGroup, Window
+from connector.source.events import (
+    FUTURE_REASON,
+    EventsRead,
+    EventUserTuple,
+    UsageGroup,
+    Window,
+)
 from connector.source.generic import resolve_generic
 from connector.source.normalize import account_row, user_row
-from connector.source.pushdown import read_pushdown
+from connector.source.pushdown import SINGLE_PASS_DIALECTS, read_pushdown
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
@@ -159,6 +167,11 @@ class _Puller:
         self.full = full
         self.progress = progress or (lambda _phase, _counts: None)
         self.late = timedelta(days=settings.source.late_window_days)
+        # Whether the late window is counted per day (one CASE branch per day: not too many).
+        self.counting = (
+            settings.source.late_window_reread == "changed"
+            and settings.source.late_window_days < MAX_COUNTED_DAYS
+        )
         self.zone = settings.zone
         self.chunk = settings.source.chunk_size
 
@@ -220,19 +233,20 @@ class _Puller:
 
     # --- events --------------------------------------------------------------------------------
 
-    def _window(
-        self, src: sa.Connection, mark: bookkeeping.Mark | None
-    ) -> tuple[Window, date | None] | None:
-        """What to re-read, and from which local day rollups are replaced (None: all days).
-
-        None when nothing can have changed (no event arrived since the watermark's window).
-        """
+    def _plan(
+        self, sconn: sa.Connection, src: sa.Connection, mode: str, mark: bookkeeping.Mark | None
+    ) -> _ReadPlan | None:
+        """What this run reads; None when nothing can have changed since the last pull."""
         future_limit = now() + timedelta(minutes=self.settings.source.max_future_minutes)
-        if self.full or mark is None or mark.time is None:
-            return Window(None, future_limit, None), None
         rel = self.relations.events
+        users = "last_day" if self._keeps_users(mode) else None
+        if self.full or mark is None or mark.time is None:
+            return _ReadPlan(Window(None, future_limit, None), None, users=users)
+        counting = self.counting
+        if rel.arrival_is_event_time and counting:
+            return self._plan_to_mark(sconn, src, mode, mark, mark.time, future_limit, users)
         if rel.arrival_is_event_time:
-            first_day = local_day(mark.time, self.zone) - self.late
+            first_day: date = local_day(mark.time, self.zone) - self.late
         else:
             ev = rel.query
             b = self.bucketer
@@ -246,46 +260,69 @@ class _Puller:
             if earliest_at is None:
                 return None
             first_day = local_day(earliest_at, self.zone)
-        return Window(day_start(first_day, self.zone), future_limit, mark.time), first_day
+        counted: dict[date, int] | None = None
+        last = local_day(future_limit, self.zone)
+        if counting and first_day <= last and (last - first_day).days < MAX_COUNTED_DAYS:
+            counted = changed_days.count_days(src, rel, self.bucketer, self.zone, first_day, last)
+            before = bookkeeping.get_day_counts(sconn, self.relations.source_key)
+            changed = changed_days.first_changed(before, counted)
+            if changed is None:
+                self.report.unchanged_days = len(counted)
+                return None
+            self.report.unchanged_days = (changed - first_day).days
+            first_day = changed
+        window = Window(day_start(first_day, self.zone), future_limit, mark.time)
+        return _ReadPlan(window, first_day, counted=counted, users=users)
 
-    def _day_counts(
+    def _plan_to_mark(
         self,
+        sconn: sa.Connection,
         src: sa.Connection,
-        window: Window,
-        first_day: date | None,
-        mark: bookkeeping.Mark | None,
-    ) -> tuple[dict[date, int], date | None] | None:
-        """The window's events per local day, counted before anything is read, and the day
-        from which the read starts whatever the counts say (None: no such day). None
-        instead when there are too many days to count.
-
-        When events have arrived past the watermark (the event time being the arrival
-        time; future-dated rows do not count), the watermark's day onward is re-read in any
-        case, so only the days before it are counted: the newest day, which holds the rows
-        not yet vacuumed, is the dearest to count. A first or full pull counts the days a
-        next run's window covers.
-        """
+        mode: str,
+        mark: bookkeeping.Mark,
+        mark_time: datetime,
+        future_limit: datetime,
+        users: str | None,
+    ) -> _ReadPlan | None:
+        """Where the event time is the arrival time: count up to the watermark, then re-read
+        from the first changed day, or add the rows past the watermark, or do nothing."""
         rel = self.relations.events
-        first = first_day if first_day is not None else local_day(now(), self.zone) - self.late
-        last = local_day(window.future_limit, self.zone)
-        reread_from: date | None = None
-        if (
-            first_day is not None
-            and mark is not None
-            and mark.time is not None
-            and rel.arrival_is_event_time
-            and changed_days.any_between(src, rel, self.bucketer, mark.time, window.future_limit)
-        ):
-            reread_from = local_day(mark.time, self.zone)
-            last = min(last, reread_from - timedelta(days=1))
-            if first > last:
-                return {}, reread_from
-        if first > last or (last - first).days >= changed_days.MAX_COUNTED_DAYS:
-            return None
-        counts = changed_days.count_days(
-            src, rel, self.bucketer, self.zone, first, last, open_ended=reread_from is None
+        b = self.bucketer
+        mark_day = local_day(mark_time, self.zone)
+        first_day = mark_day - self.late
+        counted = changed_days.count_days(
+            src, rel, b, self.zone, first_day, mark_day, until=mark_time
         )
-        return counts, reread_from
+        counted[FUTURE_DAY] = changed_days.count_future(src, rel, b, future_limit)
+        before = bookkeeping.get_day_counts(sconn, self.relations.source_key)
+        changed = changed_days.first_changed(before, counted)
+        if changed is not None and changed != FUTURE_DAY:
+            self.report.unchanged_days = (changed - first_day).days
+            window = Window(day_start(changed, self.zone), future_limit, mark_time)
+            return _ReadPlan(window, changed, counted=counted, users=users)
+        self.report.unchanged_days = len(counted) - 1
+        if changed is None and not changed_days.any_between(src, rel, b, mark_time, future_limit):
+            return None
+        since = day_start(mark_day, self.zone)
+        if users is not None and mark.users_day == mark_day:
+            window = Window(since, future_limit, mark_time, after=mark_time)
+            return _ReadPlan(window, mark_day, counted=counted, users="only", added=True)
+        return _ReadPlan(Window(since, future_limit, mark_time), mark_day, counted, users)
+
+    def _keeps_users(self, mode: str) -> bool:
+        """Whether reads keep the newest day's users per event name, so that later pulls add
+        new events to the rollups instead of re-reading that day. This needs the single-pass
+        pushdown, the event time as arrival time (new rows are exactly those past the
+        watermark), event ids unique by constraint (a new row cannot repeat a counted one),
+        and the day counts (which tell that nothing up to the watermark changed)."""
+        rel = self.relations.events
+        return (
+            mode == "pushdown"
+            and self.source.dialect.name in SINGLE_PASS_DIALECTS
+            and rel.arrival_is_event_time
+            and rel.unique_ids
+            and self.counting
+        )
 
     def events(self, mode: str) -> None:
         rel = self.relations.events
@@ -294,34 +331,24 @@ class _Puller:
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, "events")
             report.watermark = mark.time if mark is not None else None
-            planned = self._window(src, mark)
-            if planned is None:
+            plan = self._plan(sconn, src, mode, mark)
+            if plan is None:
                 report.reread = False
                 return
-            window, first_day = planned
-            counted = None
-            if self.settings.source.late_window_reread == "changed":
-                counted = self._day_counts(src, window, first_day, mark)
-            counts = counted[0] if counted is not None else None
-            if counted is not None and first_day is not None:
-                before = bookkeeping.get_day_counts(sconn, key)
-                changed = changed_days.first_changed(before, *counted)
-                if changed is None:
-                    report.reread = False
-                    report.unchanged_days = len(counted[0])
-                    return
-                report.unchanged_days = (changed - first_day).days
-                first_day = changed
-                window = Window(
-                    day_start(changed, self.zone), window.future_limit, window.new_after
-                )
-            report.replaced_from = first_day
-            if first_day is None:
-                rollups.delete_all(sconn)
+            window, first_day = plan.window, plan.first_day
+            if plan.added:
+                report.added_after = window.after
             else:
-                rollups.delete_days(sconn, [(first_day, None)])
+                report.replaced_from = first_day
+                if first_day is None:
+                    rollups.delete_all(sconn)
+                else:
+                    rollups.delete_days(sconn, [(first_day, None)])
             known = store_accounts.known_account_ids(sconn)
             newest: list[datetime] = []
+            # Rows read per local day and dated beyond the future limit: the counts kept.
+            read_days: dict[date, int] = {}
+            future: list[int] = [0]
 
             def usage_sink(groups: Iterator[UsageGroup]) -> set[str]:
                 unknown: set[str] = set()
@@ -339,12 +366,18 @@ class _Puller:
                             report.events_new += new
                             read = new = 0
                             self.progress("events", self._counts())
-                        if reason is not None:
+                        if reason == FUTURE_REASON:
                             quarantined[f"events.{reason}"] += events
+                            future[0] += events
                             continue
+                        if day is not None:
+                            read_days[day] = read_days.get(day, 0) + events
                         arrival = g[7]
                         if arrival is not None and (not newest or arrival > newest[0]):
                             newest[:] = [arrival]
+                        if reason is not None:
+                            quarantined[f"events.{reason}"] += events
+                            continue
                         if account not in known:
                             unknown.add(str(account))
                             quarantined["events.unknown_account"] += events
@@ -354,7 +387,8 @@ class _Puller:
                     report.events_read += read
                     report.events_new += new
 
-                report.rollup_rows += rollups.insert_usage(sconn, good())
+                write = rollups.add_usage if plan.added else rollups.insert_usage
+                report.rollup_rows += write(sconn, good())
                 return unknown
 
             def event_sink(rows: Iterator[tuple[str, date, str, int, int, Any]]) -> None:
@@ -362,26 +396,91 @@ class _Puller:
                     sconn, (r for r in rows if r[0] in known)
                 )
 
+            def users_sink(rows: Iterator[EventUserTuple]) -> None:
+                mine = (r for r in rows if r[0] in known)
+                if plan.added:
+                    report.event_rollup_rows += rollups.add_event_users(sconn, mine)
+                else:
+                    rollups.insert_event_users(sconn, mine)
+
             read: EventsRead
             if mode == "pushdown":
                 read = read_pushdown(
-                    src, rel, self.bucketer, window, usage_sink, event_sink, self.chunk
+                    src,
+                    rel,
+                    self.bucketer,
+                    window,
+                    usage_sink,
+                    event_sink,
+                    self.chunk,
+                    users_sink,
+                    plan.users,
                 )
             else:
                 read = read_streaming(
                     src, rel, self.bucketer, self.zone, window, usage_sink, event_sink, self.chunk
                 )
-            # Counts taken before this read, or none (days read without counting forget theirs).
-            bookkeeping.set_day_counts(sconn, key, counts or {})
+            new_time = as_utc(newest[0]) if newest else (mark.time if mark else None)
+            self._keep_counts(sconn, plan, read, read_days, future[0], new_time)
+            # The read kept the users of its newest day (with rows of it, that of the watermark).
+            users_day = None
+            if plan.users is not None and new_time is not None:
+                users_day = local_day(new_time, self.zone)
+            rollups.keep_event_users(sconn, users_day)
             if read.duplicates:
                 report.quarantined["events.duplicate_event_id"] += read.duplicates
                 report.events_read += read.duplicates
             bookkeeping.quarantine(sconn, report.run_id, "events", read.samples)
-            if newest:
-                new_mark = bookkeeping.Mark(as_utc(newest[0]), read.last_id)
+            if new_time is not None:
+                last_id = read.last_id if newest else (mark.last_id if mark else None)
+                new_mark = bookkeeping.Mark(new_time, last_id, users_day)
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
                 report.watermark = new_mark.time
             self.progress("events", self._counts())
+
+    def _keep_counts(
+        self,
+        sconn: sa.Connection,
+        plan: _ReadPlan,
+        read: EventsRead,
+        read_days: dict[date, int],
+        future: int,
+        new_time: datetime | None,
+    ) -> None:
+        """Store the day counts that describe the rollups now stored (see `changed_days`)."""
+        key = self.relations.source_key
+        if not self.counting:
+            bookkeeping.set_day_counts(sconn, key, {})  # days read without counts forget theirs
+            return
+        if not self.relations.events.arrival_is_event_time:
+            bookkeeping.set_day_counts(sconn, key, plan.counted or {})  # taken before the read
+            return
+        counted = plan.counted or {}
+        if new_time is None:
+            bookkeeping.set_day_counts(sconn, key, {})
+            return
+        end = local_day(new_time, self.zone)
+        start = plan.first_day if plan.first_day is not None else end - self.late
+        if read.duplicates:
+            # The read left the extra copies out, so its own counts would never match the
+            # table's: keep those taken before it (days it saw past them are read again).
+            kept = counted
+        else:
+            kept = changed_days.counts_after_read(
+                counted, read_days, future, start, end, plan.added
+            )
+        bookkeeping.set_day_counts(sconn, key, kept)
+
+
+@dataclass(frozen=True)
+class _ReadPlan:
+    """What one pull reads, and how the rollups take it."""
+
+    window: Window
+    first_day: date | None  # rollups replaced from this day (None: all), or added to
+    counted: dict[date, int] | None = None  # the day counts taken before the read
+    users: str | None = None  # event names per user: see `single_pass_query`
+    added: bool = False  # the rows past the watermark are added to the rollups
 
 
 def pull(

@@ -65,6 +65,8 @@ def render_summary(report: PullReport) -> Table:
 def _replaced(report: PullReport) -> str:
     if not report.reread:
         return "none (no change since the last pull)"
+    if report.added_after is not None:
+        return "none (new events added to the rollups)"
     if report.replaced_from is None:
         return "all (full pull)"
     unchanged = f" ({report.unchanged_days} unchanged before it)" if report.unchanged_days else ""

@@ -17,11 +17,14 @@ import sqlalchemy as sa
 
 from connector.source.cursor import rows_in_chunks
 from connector.source.events import (
+    FUTURE_REASON,
     SAMPLE_UNKNOWN_ACCOUNTS,
     EventSink,
     EventsRead,
+    EventUserTuple,
     UsageGroup,
     UsageSink,
+    UsersSink,
     Window,
     annotated,
     as_day,
@@ -105,12 +108,20 @@ def _bigint(expr: Any) -> Any:
 
 
 def single_pass_query(
-    a: sa.Subquery, arrival_is_event_time: bool = False, all_new: bool = False
+    a: sa.Subquery,
+    arrival_is_event_time: bool = False,
+    all_new: bool = False,
+    users: str | None = None,
 ) -> sa.CompoundSelect[Any]:
     """Both rollups from one scan of the events: a fine GROUP BY (…, module, event) kept as a
     CTE, then summed two ways. Rows come back usage first (`kind` 0), then event names (1),
     each in the store's key order (account, day, then user and module, or event), so the
     store writes them sequentially.
+
+    `users` asks for event names per user (`kind` 2: account, user, day, event, events,
+    first): `"last_day"` adds them for the newest day of good events after the event-name
+    rows, so a later read can add to that day; `"only"` returns them instead of the
+    event-name rows, for a read that adds to the rollups.
 
     Aggregates that would repeat another are left out of the big GROUP BY: the newest
     arrival is the newest event when arrival is the event time, and every event is new
@@ -151,25 +162,54 @@ def single_pass_query(
         sa.func.min(fine.c.first_v).label("first_v"),
         sa.func.max(fine.c.last_v).label("last_v"),
     ).group_by(fine.c.reason, fine.c.account_id, fine.c.user_id, fine.c.day, fine.c.module)
-    named = _event_query(fine).subquery("named")
-    events = sa.select(
-        sa.literal_column("1"),
-        sa.null(),
-        named.c.account_id,
-        sa.null(),
-        named.c.day,
-        sa.null(),
-        named.c.event,
-        _bigint(named.c.events),
-        sa.null(),
-        sa.null(),
-        sa.null(),
-        named.c.users,
-        named.c.first_v,
-        sa.null(),
-    )
+    parts: list[Any] = [usage]
+    if users != "only":
+        named = _event_query(fine).subquery("named")
+        parts.append(
+            sa.select(
+                sa.literal_column("1"),
+                sa.null(),
+                named.c.account_id,
+                sa.null(),
+                named.c.day,
+                sa.null(),
+                named.c.event,
+                _bigint(named.c.events),
+                sa.null(),
+                sa.null(),
+                sa.null(),
+                named.c.users,
+                named.c.first_v,
+                sa.null(),
+            )
+        )
+    if users is not None:
+        good = fine.c.reason.is_(None)
+        if users == "last_day":
+            newest = sa.select(sa.func.max(fine.c.day)).where(good).scalar_subquery()
+            good = sa.and_(good, fine.c.day == newest)
+        parts.append(
+            sa.select(
+                sa.literal_column("2"),
+                sa.null(),
+                fine.c.account_id,
+                fine.c.user_id,
+                fine.c.day,
+                sa.null(),
+                fine.c.event,
+                _bigint(sa.func.sum(fine.c.n)),
+                sa.null(),
+                sa.null(),
+                sa.null(),
+                sa.null(),
+                sa.func.min(fine.c.first_v),
+                sa.null(),
+            )
+            .where(good)
+            .group_by(fine.c.account_id, fine.c.day, fine.c.event, fine.c.user_id)
+        )
     order = ("kind", "account_id", "day", "user_id", "module", "event")
-    return sa.union_all(usage, events).order_by(*(sa.literal_column(c) for c in order))
+    return sa.union_all(*parts).order_by(*(sa.literal_column(c) for c in order))
 
 
 def read_pushdown(
@@ -180,13 +220,21 @@ def read_pushdown(
     usage_sink: UsageSink,
     event_sink: EventSink,
     chunk_size: int,
+    users_sink: UsersSink | None = None,
+    users: str | None = None,
 ) -> EventsRead:
     """Roll up the window inside the source database; feed the groups to the sinks.
 
     On a dialect that can fan out, the read is split into partitions of the accounts that
     the database computes at the same time (see `connector.source.fanout`); a read of
     de-duplicated events stays in one piece (each partition would rank the whole window).
+
+    `users` (see `single_pass_query`; single-pass dialects only) sends event names per user
+    to `users_sink`: for the newest day after a rebuild, or instead of `event_sink` when the
+    read adds to the rollups. Each partition sends its own newest day's.
     """
+    if users is not None and conn.dialect.name not in SINGLE_PASS_DIALECTS:
+        raise ValueError(f"event names per user are not read from {conn.dialect.name}")
     read = EventsRead()
     tune_session(conn)
     read.duplicates = count_duplicates(conn, rel, bucketer, window)
@@ -218,7 +266,11 @@ def read_pushdown(
     ) -> UsageGroup:
         if reason is not None:
             read.bad[reason] += int(events)
-        elif max_arrival is not None and (not raw_max or max_arrival > raw_max[0]):
+        if (
+            max_arrival is not None
+            and reason != FUTURE_REASON
+            and (not raw_max or max_arrival > raw_max[0])
+        ):
             raw_max[:] = [max_arrival]
         return UsageGroup(
             reason,
@@ -250,19 +302,38 @@ def read_pushdown(
                 to_time(row[f]),
             )
 
+    def user_rows(rows: Iterator[Any]) -> Iterator[EventUserTuple]:
+        """(account, day, event, user, events, first) of `kind` 2 rows."""
+        for row in rows:
+            day, events = row[4], row[7]
+            yield (
+                row[2],
+                day if type(day) is date else as_day(day),  # type: ignore[misc]
+                row[6],
+                row[3],
+                events if type(events) is int else int(events),
+                to_time(row[12]),
+            )
+
     def consume(rows: Iterator[Any]) -> None:
-        """Usage rows until the first event-name row, then the event-name rows."""
-        first_named: list[Any] = []
+        """The rows of each kind in turn (they come ordered by kind), each to its sink."""
+        ahead: list[Any] = []
 
-        def groups() -> Iterator[UsageGroup]:
-            for row in rows:
-                if row[0] == 1:
-                    first_named.append(row)
+        def of_kind(kind: int) -> Iterator[Any]:
+            """Rows while they are of `kind`; the first other row is kept for the next call."""
+            for row in itertools.chain([ahead.pop()] if ahead else [], rows):
+                if row[0] != kind:
+                    ahead.append(row)
                     return
-                yield usage_group(*row[1:6], *row[7:11], row[12], row[13])
+                yield row
 
-        unknown.update(usage_sink(groups()))
-        event_sink(event_rows(itertools.chain(first_named, rows), (2, 4, 6, 7, 11, 12)))
+        unknown.update(
+            usage_sink(usage_group(*row[1:6], *row[7:11], row[12], row[13]) for row in of_kind(0))
+        )
+        if users != "only":
+            event_sink(event_rows(of_kind(1), (2, 4, 6, 7, 11, 12)))
+        if users_sink is not None and users is not None:
+            users_sink(user_rows(of_kind(2)))
 
     if conn.dialect.name in SINGLE_PASS_DIALECTS:
         window_events = sa.select(ev.c.event_id).where(time_filter(ev, bucketer, window))
@@ -271,7 +342,7 @@ def read_pushdown(
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None
         if partitions == 1:
-            query = single_pass_query(a, arrival_is_event_time, all_new)
+            query = single_pass_query(a, arrival_is_event_time, all_new, users)
             consume(itertools.chain.from_iterable(rows_in_chunks(conn, query, chunk_size)))
         else:
             queries = [
@@ -281,6 +352,7 @@ def read_pushdown(
                     ),
                     arrival_is_event_time,
                     all_new,
+                    users,
                 )
                 for k in range(partitions)
             ]
@@ -301,7 +373,8 @@ def read_finish(
     bucketer: DayBucketer,
     unknown: set[str],
 ) -> EventsRead:
-    """Sample each kind of bad row seen, and find the id at the newest arrival (the tie-break).
+    """Sample each kind of bad row seen, and find the id at the newest arrival (the tie-break;
+    bad rows move the watermark too, except those dated beyond the future limit).
 
     Only reasons that occurred are sampled: a LIMIT query for an absent reason would scan
     the whole window for nothing.
@@ -320,8 +393,6 @@ def read_finish(
             sa.select(sa.func.max(as_key(ev.c.event_id))).where(
                 bucketer.at_or_after(ev.c[ARRIVAL], newest),
                 bucketer.value(ev.c[ARRIVAL]) == raw_max,
-                ev.c.user_id.is_not(None),
-                ev.c.account_id.is_not(None),
             )
         ).scalar()
     return read

@@ -26,6 +26,7 @@ class PullReport:
     rollup_rows: int = 0
     event_rollup_rows: int = 0
     replaced_from: date | None = None  # first local day whose rollups were replaced
+    added_after: datetime | None = None  # events later than this added, no day re-read
     reread: bool = True  # False: nothing in the source changed, no rollup was replaced
     unchanged_days: int = 0  # days of the late window found unchanged, so not re-read
     watermark: datetime | None = None
@@ -36,7 +37,7 @@ class PullReport:
         """JSON-ready values (dates and times as ISO text)."""
         data = asdict(self)
         data["quarantined"] = dict(sorted(self.quarantined.items()))
-        for key in ("replaced_from", "watermark"):
+        for key in ("replaced_from", "added_after", "watermark"):
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
         data["elapsed_seconds"] = round(self.elapsed_seconds, 3)

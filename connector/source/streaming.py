@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from connector.source.events import (
+    FUTURE_REASON,
     SAMPLE_ROWS,
     SAMPLE_UNKNOWN_ACCOUNTS,
     EventSink,
@@ -47,10 +48,18 @@ def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | No
         return "unparsable_timestamp", None
     assert at is not None
     if at > future_limit:
-        return "future_timestamp", at
+        return FUTURE_REASON, at
     if row.duration_seconds is not None and row.duration_seconds < 0:
         return "negative_duration", at
     return None, at
+
+
+def _instant(value: Any) -> datetime | None:
+    """A bad row's time where it has a readable one, else None."""
+    try:
+        return parse_instant(value)
+    except (ValueError, TypeError):
+        return None
 
 
 def read_streaming(
@@ -78,10 +87,25 @@ def read_streaming(
     last_id: str | None = None
     new_after = window.new_after
     result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
+    # Bad rows by reason and local day, with the newest arrival among them: they are counted
+    # per day and move the watermark like good rows (except those dated in the future).
+    bad: dict[tuple[str, date | None], list[Any]] = {}
     for row in result:
         reason, at = _reason(row, window.future_limit)
         if reason is not None:
             read.bad[reason] += 1
+            when = at if at is not None else _instant(row.occurred_at)
+            slot = bad.setdefault(
+                (reason, None if when is None else local_day(when, zone)), [0, None]
+            )
+            slot[0] += 1
+            arrival = _instant(row._mapping[ARRIVAL]) or when
+            if reason != FUTURE_REASON and arrival is not None:
+                if slot[1] is None or arrival > slot[1]:
+                    slot[1] = arrival
+                if max_arrival is None or arrival > max_arrival:
+                    max_arrival = arrival
+                    last_id = None if row.event_id is None else str(row.event_id)
             if samples[reason] < SAMPLE_ROWS:
                 samples[reason] += 1
                 raw = {k: v for k, v in row._mapping.items() if k != ARRIVAL}
@@ -129,7 +153,8 @@ def read_streaming(
         ):
             last_id = event_id
     bad_groups = [
-        UsageGroup(reason, None, None, None, "", n, None, None, 0) for reason, n in read.bad.items()
+        UsageGroup(reason, None, None, day, "", n, None, newest, 0)
+        for (reason, day), (n, newest) in bad.items()
     ]
     read.bad.clear()
 

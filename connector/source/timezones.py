@@ -28,6 +28,10 @@ _JULIAN_EPOCH = 2440587.5
 #: `date.fromordinal(n + 1)`.
 SQLITE_DAY_EPOCH = 1721425.5
 _MS_PER_DAY = 86_400_000
+#: SQLite instants are whole milliseconds compared as floats: "later than t" is tested as
+#: "at or after t + half a millisecond", which no rounding can put on the wrong side.
+_HALF_MS = timedelta(microseconds=500)
+_MS = timedelta(milliseconds=1)
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH = _EARLIEST
 _NAIVE_EPOCH = _EARLIEST.replace(tzinfo=None)  # the store takes naive UTC
@@ -155,6 +159,14 @@ class DayBucketer:
             return moment.astimezone(UTC).replace(tzinfo=None)
         return moment.astimezone(UTC)
 
+    def from_param(self, moment: datetime) -> Any:
+        """The value `v` for which `value(column) >= v` means exactly "at or after `moment`"
+        (SQLite: half a millisecond earlier, so a float rounding never moves an event at
+        `moment`, say at local midnight, to the other side)."""
+        if self.dialect == "sqlite":
+            return self.param(moment - _HALF_MS)
+        return self.param(moment)
+
     def at_or_after(self, column: Any, moment: datetime) -> Any:
         """`column >= moment`, written so an index on the column can serve it.
 
@@ -162,11 +174,25 @@ class DayBucketer:
         plain text comparison with the ISO date a day earlier narrows the rows first: an
         ISO-8601 text's leading date is never more than a day from its UTC date.
         """
-        exact = self.value(column) >= self.param(moment)
+        exact = self.value(column) >= self.from_param(moment)
         if self.dialect != "sqlite":
             return exact
         earlier = (moment.astimezone(UTC) - timedelta(days=1)).date().isoformat()
         return sa.and_(column >= earlier, exact)
+
+    def later_than(self, column: Any, moment: datetime) -> Any:
+        """`column > moment`, exact even where instants compare as floats (SQLite), and
+        written so an index on the column can serve it: the watermark of an incremental
+        read, whose own event must never be read twice."""
+        if self.dialect != "sqlite":
+            return self.value(column) > self.param(moment)
+        return self.at_or_after(column, moment + _MS)  # whole milliseconds: the next one on
+
+    def not_later_than(self, column: Any, moment: datetime) -> Any:
+        """`column <= moment`: exactly the rows `later_than` leaves out (NULLs aside)."""
+        if self.dialect != "sqlite":
+            return self.value(column) <= self.param(moment)
+        return self.value(column) < self.param(moment + _HALF_MS)
 
     def store_time(self) -> Callable[[Any], datetime | None] | None:
         """How a rollup's `value(column)` results become the naive UTC datetimes the store's

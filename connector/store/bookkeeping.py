@@ -25,10 +25,14 @@ RAW_MAX_CHARS = 2_000
 
 @dataclass(frozen=True)
 class Mark:
-    """A watermark position: the last event time read and the id that breaks ties at it."""
+    """A watermark position: the last event time read and the id that breaks ties at it.
+
+    `users_day` (events only): the local day whose users per event name the store holds
+    (`event_users`), so events past the mark on that day can be added without a re-read."""
 
     time: datetime | None
     last_id: str | None = None
+    users_day: date | None = None
 
 
 def start_run(engine: sa.Engine, run_id: str, kind: str) -> None:
@@ -76,13 +80,13 @@ def recent_runs(engine: sa.Engine, limit: int = 10, kind: str | None = None) -> 
 def get_mark(conn: sa.Connection, source: str, stream: str) -> Mark | None:
     """The watermark of one stream of one source, or None before its first pull."""
     row = conn.execute(
-        sa.select(WATERMARKS.c.last_time, WATERMARKS.c.last_id).where(
+        sa.select(WATERMARKS.c.last_time, WATERMARKS.c.last_id, WATERMARKS.c.users_day).where(
             WATERMARKS.c.source == source, WATERMARKS.c.stream == stream
         )
     ).first()
     if row is None:
         return None
-    return Mark(row[0], row[1])
+    return Mark(row[0], row[1], row[2])
 
 
 def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
@@ -96,6 +100,7 @@ def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
                 "stream": stream,
                 "last_time": mark.time,
                 "last_id": mark.last_id,
+                "users_day": mark.users_day,
                 "updated_at": now(),
             }
         ],

@@ -155,6 +155,21 @@ class EventDaily(StoreModel, table=True):
     first_at: datetime | None = _ts()  # earliest occurrence that day
 
 
+class EventUser(StoreModel, table=True):
+    """Which users did which event in an account on the newest day read (only that day).
+
+    `event_daily.users` counts distinct users, which cannot be added to; with these rows a
+    pull adds new events to the newest day's rollups without re-reading the day."""
+
+    __tablename__ = "event_users"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    account_id: str = _account_fk()
+    day: date = Field(primary_key=True)
+    event: str = _key()
+    user_id: str = _key()
+
+
 # --- computed by scoring ----------------------------------------------------------------------
 
 
@@ -338,6 +353,8 @@ class Watermark(StoreModel, table=True):
     stream: str = _key(64)
     last_time: datetime | None = _ts()
     last_id: str | None = _text()
+    # The day whose (account, event, user) rows `event_users` holds (events stream only).
+    users_day: date | None = Field(default=None, nullable=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import groupby
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from connector.store.models import EventDaily, UsageDaily
+from connector.store.models import EventDaily, EventUser, UsageDaily
 from connector.store.upsert import batched
 
 #: Rollup rows per executemany call.
@@ -18,11 +20,14 @@ INSERT_BATCH_ROWS = 10_000
 
 USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
 EVENTS = EventDaily.__table__  # type: ignore[attr-defined]
+EVENT_USERS = EventUser.__table__  # type: ignore[attr-defined]
 
 #: What the rollup writers take: a `UsageRow` or the same fields as a plain tuple (the pull
 #: makes hundreds of thousands of them, and a plain tuple is the cheapest to make).
 UsageTuple = tuple[str, str, date, str, int, float | None, datetime | None, datetime | None]
 EventTuple = tuple[str, date, str, int, int, datetime | None]
+#: One user's occurrences of an event name on a day: (account, day, event, user, events, first).
+EventUserTuple = tuple[str, date, str, str, int, datetime | None]
 
 #: A span of local days, both ends inclusive; an open end (None) means "and every later day".
 DaySpan = tuple[date, date | None]
@@ -74,6 +79,7 @@ def delete_days(conn: sa.Connection, spans: Sequence[DaySpan]) -> int:
         return 0
     deleted = conn.execute(sa.delete(USAGE).where(_span_filter(USAGE, spans))).rowcount or 0
     conn.execute(sa.delete(EVENTS).where(_span_filter(EVENTS, spans)))
+    conn.execute(sa.delete(EVENT_USERS).where(_span_filter(EVENT_USERS, spans)))
     return deleted
 
 
@@ -81,6 +87,16 @@ def delete_all(conn: sa.Connection) -> None:
     """Delete every rollup row (a full re-pull rebuilds them)."""
     conn.execute(sa.delete(USAGE))
     conn.execute(sa.delete(EVENTS))
+    conn.execute(sa.delete(EVENT_USERS))
+
+
+def keep_event_users(conn: sa.Connection, day: date | None) -> None:
+    """Keep the users per event name of `day` only (of none when None): they are needed for
+    the newest day alone, where new events are added."""
+    query = sa.delete(EVENT_USERS)
+    if day is not None:
+        query = query.where(EVENT_USERS.c.day != day)
+    conn.execute(query)
 
 
 #: SQLite page cache (KiB) while rollups are written: the rollup tables' B-trees stay in
@@ -179,6 +195,101 @@ def insert_events(conn: sa.Connection, rows: Iterable[EventTuple]) -> int:
 
     Rows in key order (account, day, event) are written fastest."""
     return _insert_tuples(conn, EVENTS, EventRow._fields, rows, _sqlite_event)
+
+
+def insert_event_users(conn: sa.Connection, rows: Iterable[EventUserTuple]) -> int:
+    """Insert users per event name (their days deleted first); returns the count."""
+    keys = ((r[0], r[1], r[2], r[3]) for r in rows)
+    return _insert_tuples(conn, EVENT_USERS, EventUser.__table__.c.keys(), keys, _sqlite_key)
+
+
+def _sqlite_key(row: tuple[object, ...]) -> tuple[object, ...]:
+    account, day, event, user = row
+    return (account, day.isoformat(), event, user)  # type: ignore[attr-defined]
+
+
+def _upsert_stmt(conn: sa.Connection, table: sa.Table) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def _earliest(conn: sa.Connection, old: Any, new: Any, latest: bool = False) -> Any:
+    """The earlier (or later) of two nullable times, ignoring a NULL side."""
+    if conn.dialect.name == "postgresql":  # LEAST / GREATEST skip NULLs
+        return (sa.func.greatest if latest else sa.func.least)(old, new)
+    pick = sa.func.max if latest else sa.func.min  # SQLite's scalar min / max: NULL wins
+    return pick(sa.func.coalesce(old, new), sa.func.coalesce(new, old))
+
+
+def add_usage(conn: sa.Connection, rows: Iterable[UsageTuple]) -> int:
+    """Add usage rows to the rollup: counts and seconds summed into existing rows, first and
+    last times widened; returns the rows given. For events past the watermark only: adding
+    the same events twice counts them twice."""
+    stmt = _upsert_stmt(conn, USAGE)
+    new, old = stmt.excluded, USAGE.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["account_id", "day", "user_id", "module"],
+        set_={
+            "events": old.events + new.events,
+            "duration_seconds": sa.case(
+                (sa.and_(old.duration_seconds.is_(None), new.duration_seconds.is_(None)), None),
+                else_=sa.func.coalesce(old.duration_seconds, 0)
+                + sa.func.coalesce(new.duration_seconds, 0),
+            ),
+            "first_at": _earliest(conn, old.first_at, new.first_at),
+            "last_at": _earliest(conn, old.last_at, new.last_at, latest=True),
+        },
+    )
+    count = 0
+    for chunk in batched(rows, INSERT_BATCH_ROWS):
+        conn.execute(stmt, [dict(zip(UsageRow._fields, row, strict=True)) for row in chunk])
+        count += len(chunk)
+    return count
+
+
+_USER_KEY = ("account_id", "day", "event", "user_id")
+
+
+def add_event_users(conn: sa.Connection, rows: Iterable[EventUserTuple]) -> int:
+    """Add one user's occurrences of event names to the event-name rollup; returns the
+    rollup rows touched. A user counts towards `users` only the first time an (account, day,
+    event) sees them: `event_users` must hold the users of that day already rolled up."""
+    new_users: Counter[tuple[str, date, str]] = Counter()
+    totals: dict[tuple[str, date, str], list[Any]] = {}
+    seen = _upsert_stmt(conn, EVENT_USERS).on_conflict_do_nothing()
+    seen = seen.returning(EVENT_USERS.c.account_id, EVENT_USERS.c.day, EVENT_USERS.c.event)
+    for chunk in batched(rows, INSERT_BATCH_ROWS):
+        for account, day, event, _user, events, first in chunk:
+            total = totals.setdefault((account, day, event), [0, first])
+            total[0] += events
+            if first is not None and (total[1] is None or first < total[1]):
+                total[1] = first
+        params = [dict(zip(_USER_KEY, r[:4], strict=True)) for r in chunk]
+        for key in conn.execute(seen, params).all():
+            new_users[tuple(key)] += 1  # type: ignore[index]
+    stmt = _upsert_stmt(conn, EVENTS)
+    new, old = stmt.excluded, EVENTS.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["account_id", "day", "event"],
+        set_={
+            "events": old.events + new.events,
+            "users": old.users + new.users,
+            "first_at": _earliest(conn, old.first_at, new.first_at),
+        },
+    )
+    values = [
+        {
+            "account_id": account,
+            "day": day,
+            "event": event,
+            "events": events,
+            "users": new_users[(account, day, event)],
+            "first_at": first,
+        }
+        for (account, day, event), (events, first) in sorted(totals.items())
+    ]
+    for chunk in batched(values, INSERT_BATCH_ROWS):
+        conn.execute(stmt, chunk)
+    return len(values)
 
 
 def _window(table: sa.Table, since_day: date, until_day: date) -> sa.ColumnElement[bool]:

@@ -10,7 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sourcedb import SourceDB, naive
 
-from connector.source.changed_days import BOUNDARY_SLACK, count_days, first_changed
+from connector.source.changed_days import (
+    FUTURE_DAY,
+    count_days,
+    counts_after_read,
+    first_changed,
+)
 from connector.source.pull import choose_mode, resolve
 from connector.source.timezones import day_start, local_day
 
@@ -43,18 +48,11 @@ def test_days_are_counted_as_the_rollup_buckets_them(source_db: SourceDB) -> Non
         counted = count_days(conn, rel, bucketer, BERLIN, FIRST, LAST)
 
     want = Counter(
-        min(local_day(m - BOUNDARY_SLACK if _at_midnight(m) else m, BERLIN), LAST)
-        for m in moments
-        if m >= day_start(FIRST, BERLIN)
+        min(local_day(m, BERLIN), LAST) for m in moments if m >= day_start(FIRST, BERLIN)
     )
     assert counted == {day: want.get(day, 0) for day in counted}
     assert list(counted) == [FIRST + timedelta(days=i) for i in range(6)]
     assert sum(counted.values()) == len([m for m in moments if m >= day_start(FIRST, BERLIN)])
-
-
-def _at_midnight(moment: datetime) -> bool:
-    local = moment.astimezone(BERLIN)
-    return (local.hour, local.minute, local.second) == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -90,9 +88,13 @@ def test_first_changed_day(
     assert first_changed(before, current) == changed
 
 
-def test_days_reread_anyway_are_not_compared() -> None:
-    jan = {date(2026, 1, d): d for d in (1, 2, 3)}
-    counted = {date(2026, 1, 1): 1}  # days from the 2nd are re-read whatever their counts
-    assert first_changed(jan, counted, date(2026, 1, 2)) == date(2026, 1, 2)
-    assert first_changed(jan, {date(2026, 1, 1): 5}, date(2026, 1, 2)) == date(2026, 1, 1)
-    assert first_changed({}, {}, date(2026, 1, 2)) == date(2026, 1, 2)
+def test_counts_kept_after_a_read_are_the_reads_own() -> None:
+    d1, d2, d3, d4 = (date(2026, 1, d) for d in (1, 2, 3, 4))
+    counted = {d1: 5, d2: 7, d3: 2, FUTURE_DAY: 1}
+    # Re-read from the 2nd: the 1st keeps its count, read days take what the read saw (zero
+    # where it saw nothing), up to the new watermark's day.
+    kept = counts_after_read(counted, {d2: 8, d4: 3}, 2, d2, d4)
+    assert kept == {d1: 5, d2: 8, d3: 0, d4: 3, FUTURE_DAY: 2}
+    # Rows past the watermark added: the watermark's day keeps the rows counted up to it.
+    added = counts_after_read(counted, {d3: 4, d4: 1}, 1, d3, d4, added=True)
+    assert added == {d1: 5, d2: 7, d3: 6, d4: 1, FUTURE_DAY: 1}
