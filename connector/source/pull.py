@@ -2,18 +2,22 @@
 
 The watermark of the events stream is the newest arrival time read (the event time for the
 generic preset, `received_at` for the segment preset) plus the id of the newest event at that
-time. Rollups are replaced a whole local day at a time. The late window runs from the start
-of the day `late_window_days` before the watermark's day; its events are counted per day
-first (`connector.source.changed_days`), and the run re-reads from the first day whose count
-changed since it was last read (with `late_window_reread: all`, from the window's start):
-those days' rollups are deleted and rebuilt from the source in the same store transaction
-that moves the watermark and keeps the new counts. Re-running therefore never double counts,
-late events inside the window are picked up, and a crash leaves the previous rollups,
-counts and watermark in place. (Because whole days are rebuilt, the
-tie-break id is not needed to resume exactly; it is kept with the time for inspection and
-for sources that page by id.) When events carry an arrival time distinct from their event
-time, the re-read starts at the day of the earliest event that arrived since the watermark
-minus the window, however old that event is.
+time. The late window runs from the start of the day `late_window_days` before the
+watermark's day; its events are counted per day first (`connector.source.changed_days`), and
+the run re-reads from the first day whose count changed since it was last read (with
+`late_window_reread: all`, from the window's start): those days' rollups are deleted and
+rebuilt from the source in the same store transaction that moves the watermark and keeps the
+new counts. Re-running therefore never double counts, late events inside the window are
+picked up, and a crash leaves the previous rollups, counts and watermark in place. When
+events carry an arrival time distinct from their event time, the re-read starts at the day
+of the earliest event that arrived since the watermark minus the window, however old that
+event is.
+
+When nothing up to the watermark changed, the events past it are new: where the read keeps
+the newest day's users per event name (`event_users`; see `_Puller._keeps_users`), they are
+added to the rollups (counts summed, distinct users counted against the users already
+kept), so a run costs what its new events cost, however much of the day came before them.
+Elsewhere the watermark's day is rebuilt whole.
 
 Events of an account the store does not know (yet) are quarantined, not rolled up; if the
 account appears later than the late window, `pull --full` (or `connector pull --full`)

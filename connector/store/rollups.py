@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -10,7 +9,6 @@ from itertools import groupby
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from connector.store.models import EventDaily, EventUser, UsageDaily
 from connector.store.upsert import batched
@@ -158,23 +156,28 @@ def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000):d}")
 
 
+def _marker(conn: sa.Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def _insert_tuples(
     conn: sa.Connection,
     table: sa.Table,
     fields: Sequence[str],
     rows: Iterable[tuple[object, ...]],
     to_sqlite: Callable[[tuple[object, ...]], tuple[object, ...]],
+    tail: str = "",
+    values: Sequence[str] | None = None,
 ) -> int:
     """Bulk insert plain tuples through the driver: rollups are the store's largest writes,
     and their values need no conversion by SQLAlchemy. On SQLite, days and times are
     written as the same ISO text the driver's adapters would produce, without the adapter
-    lookup per value (the largest cost of these inserts after SQLite itself)."""
+    lookup per value (the largest cost of these inserts after SQLite itself). `tail` (an
+    ON CONFLICT clause) and `values` (SQL per column, one marker each by default) make it
+    an upsert."""
     sqlite = conn.dialect.name == "sqlite"
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(fields)}) "
-        f"VALUES ({', '.join([marker] * len(fields))})"
-    )
+    slots = values if values is not None else [_marker(conn)] * len(fields)
+    sql = f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({', '.join(slots)}){tail}"
     count = 0
     with _bulk_cache(conn):
         for chunk in batched(map(to_sqlite if sqlite else _aware, rows), INSERT_BATCH_ROWS):
@@ -208,88 +211,77 @@ def _sqlite_key(row: tuple[object, ...]) -> tuple[object, ...]:
     return (account, day.isoformat(), event, user)  # type: ignore[attr-defined]
 
 
-def _upsert_stmt(conn: sa.Connection, table: sa.Table) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def _earliest(conn: sa.Connection, old: Any, new: Any, latest: bool = False) -> Any:
-    """The earlier (or later) of two nullable times, ignoring a NULL side."""
+def _earliest(conn: sa.Connection, table: str, column: str, latest: bool = False) -> str:
+    """SQL for the earlier (or later) of a row's time and the incoming one, NULLs ignored."""
+    old, new = f"{table}.{column}", f"excluded.{column}"
     if conn.dialect.name == "postgresql":  # LEAST / GREATEST skip NULLs
-        return (sa.func.greatest if latest else sa.func.least)(old, new)
-    pick = sa.func.max if latest else sa.func.min  # SQLite's scalar min / max: NULL wins
-    return pick(sa.func.coalesce(old, new), sa.func.coalesce(new, old))
+        return f"{'greatest' if latest else 'least'}({old}, {new})"
+    pick = "max" if latest else "min"  # SQLite's scalar min / max: a NULL argument wins
+    return f"{pick}(coalesce({old}, {new}), coalesce({new}, {old}))"
 
 
 def add_usage(conn: sa.Connection, rows: Iterable[UsageTuple]) -> int:
     """Add usage rows to the rollup: counts and seconds summed into existing rows, first and
     last times widened; returns the rows given. For events past the watermark only: adding
     the same events twice counts them twice."""
-    stmt = _upsert_stmt(conn, USAGE)
-    new, old = stmt.excluded, USAGE.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["account_id", "day", "user_id", "module"],
-        set_={
-            "events": old.events + new.events,
-            "duration_seconds": sa.case(
-                (sa.and_(old.duration_seconds.is_(None), new.duration_seconds.is_(None)), None),
-                else_=sa.func.coalesce(old.duration_seconds, 0)
-                + sa.func.coalesce(new.duration_seconds, 0),
-            ),
-            "first_at": _earliest(conn, old.first_at, new.first_at),
-            "last_at": _earliest(conn, old.last_at, new.last_at, latest=True),
-        },
+    t = USAGE.name
+    seconds = f"{t}.duration_seconds"
+    tail = (
+        " ON CONFLICT (account_id, day, user_id, module) DO UPDATE SET"
+        f" events = {t}.events + excluded.events,"
+        f" duration_seconds = CASE WHEN {seconds} IS NULL AND excluded.duration_seconds IS NULL"
+        f" THEN NULL ELSE coalesce({seconds}, 0) + coalesce(excluded.duration_seconds, 0) END,"
+        f" first_at = {_earliest(conn, t, 'first_at')},"
+        f" last_at = {_earliest(conn, t, 'last_at', latest=True)}"
     )
-    count = 0
-    for chunk in batched(rows, INSERT_BATCH_ROWS):
-        conn.execute(stmt, [dict(zip(UsageRow._fields, row, strict=True)) for row in chunk])
-        count += len(chunk)
-    return count
-
-
-_USER_KEY = ("account_id", "day", "event", "user_id")
+    return _insert_tuples(conn, USAGE, UsageRow._fields, rows, _sqlite_usage, tail=tail)
 
 
 def add_event_users(conn: sa.Connection, rows: Iterable[EventUserTuple]) -> int:
-    """Add one user's occurrences of event names to the event-name rollup; returns the
-    rollup rows touched. A user counts towards `users` only the first time an (account, day,
-    event) sees them: `event_users` must hold the users of that day already rolled up."""
-    new_users: Counter[tuple[str, date, str]] = Counter()
+    """Add users' occurrences of event names to the event-name rollup; returns the rollup
+    rows touched. `event_users` must hold every user already counted on the rows' days (the
+    newest day's, kept by the read that rebuilt it): a row's `users` is then the count of
+    its users there once the new ones are in."""
     totals: dict[tuple[str, date, str], list[Any]] = {}
-    seen = _upsert_stmt(conn, EVENT_USERS).on_conflict_do_nothing()
-    seen = seen.returning(EVENT_USERS.c.account_id, EVENT_USERS.c.day, EVENT_USERS.c.event)
-    for chunk in batched(rows, INSERT_BATCH_ROWS):
-        for account, day, event, _user, events, first in chunk:
-            total = totals.setdefault((account, day, event), [0, first])
-            total[0] += events
-            if first is not None and (total[1] is None or first < total[1]):
-                total[1] = first
-        params = [dict(zip(_USER_KEY, r[:4], strict=True)) for r in chunk]
-        for key in conn.execute(seen, params).all():
-            new_users[tuple(key)] += 1  # type: ignore[index]
-    stmt = _upsert_stmt(conn, EVENTS)
-    new, old = stmt.excluded, EVENTS.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["account_id", "day", "event"],
-        set_={
-            "events": old.events + new.events,
-            "users": old.users + new.users,
-            "first_at": _earliest(conn, old.first_at, new.first_at),
-        },
+
+    def keys() -> Iterator[tuple[str, date, str, str]]:
+        for account, day, event, user, events, first in rows:
+            total = totals.get((account, day, event))
+            if total is None:
+                totals[(account, day, event)] = [events, first]
+            else:
+                total[0] += events
+                if first is not None and (total[1] is None or first < total[1]):
+                    total[1] = first
+            yield account, day, event, user
+
+    ignore = " ON CONFLICT DO NOTHING"
+    fields = EVENT_USERS.c.keys()
+    _insert_tuples(conn, EVENT_USERS, fields, keys(), _sqlite_key, tail=ignore)
+    t = EVENTS.name
+    tail = (
+        " ON CONFLICT (account_id, day, event) DO UPDATE SET"
+        f" events = {t}.events + excluded.events, users = excluded.users,"
+        f" first_at = {_earliest(conn, t, 'first_at')}"
     )
-    values = [
-        {
-            "account_id": account,
-            "day": day,
-            "event": event,
-            "events": events,
-            "users": new_users[(account, day, event)],
-            "first_at": first,
-        }
+    marker = _marker(conn)
+    users = (
+        f"(SELECT count(*) FROM {EVENT_USERS.name} u WHERE u.account_id = {marker}"
+        f" AND u.day = {marker} AND u.event = {marker})"
+    )
+    values = [marker] * 4 + [users, marker]
+    touched = (
+        (account, day, event, events, account, day, event, first)
         for (account, day, event), (events, first) in sorted(totals.items())
-    ]
-    for chunk in batched(values, INSERT_BATCH_ROWS):
-        conn.execute(stmt, chunk)
-    return len(values)
+    )
+    fields = ("account_id", "day", "event", "events", "users", "first_at")
+    return _insert_tuples(conn, EVENTS, fields, touched, _sqlite_touched, tail=tail, values=values)
+
+
+def _sqlite_touched(row: tuple[object, ...]) -> tuple[object, ...]:
+    account, day, event, events, _account, _day, _event, first = row
+    text = day.isoformat()  # type: ignore[attr-defined]
+    return (account, text, event, events, account, text, event, _time_text(first))  # type: ignore[arg-type]
 
 
 def _window(table: sa.Table, since_day: date, until_day: date) -> sa.ColumnElement[bool]:
