@@ -1,4 +1,4 @@
-"""Pull benchmark: first pull of N events, then an incremental pull after 1 % new events.
+"""Pull benchmark: first pull of N events, then incremental pulls after 1 % and 0.1 % new events.
 
     PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
         [--time-ordered] [--no-updated-at] [--streaming-events M]
@@ -25,6 +25,8 @@ is made before the clock starts, as the daemon keeps one for its lifetime):
   the cheapest possible full read of the data;
 - first pull (pushdown): events/s, peak RSS, and its time as a ratio to the baseline;
 - second pull after 1 % new events: time as a ratio to the first pull;
+- third pull after 0.1 % more, all later than the second pull's watermark (a daemon's next
+  run), and a quiet pull that finds nothing new: each as a ratio to the first pull;
 - optionally (`--streaming-events`) a streamed first pull on a smaller table, for contrast.
 """
 
@@ -109,10 +111,13 @@ FROM x
 """
 
 
-def _params(shape: Shape, n: int, offset: int, end_at: datetime, days: int) -> dict[str, Any]:
-    """Parameters of the generating SQL; a one-day batch (new events) spans the last 50 minutes."""
+def _params(
+    shape: Shape, n: int, offset: int, end_at: datetime, days: int, spread: int = 3_000
+) -> dict[str, Any]:
+    """Parameters of the generating SQL; a one-day batch (new events) spans the `spread`
+    seconds before `end_at` (by default the last 50 minutes)."""
     return {
-        "spread": 86_000 if days > 1 else 3_000,
+        "spread": 86_000 if days > 1 else spread,
         "n": n,
         "offset": offset,
         "slots": shape.slots,
@@ -192,11 +197,13 @@ def build_postgres(
     engine.dispose()
 
 
-def add_postgres(url: str, schema: str, shape: Shape, n: int, end_at: datetime) -> None:
+def add_postgres(
+    url: str, schema: str, shape: Shape, n: int, offset: int, end_at: datetime, spread: int
+) -> None:
     engine = sa.create_engine(url, connect_args={"options": "-c timezone=UTC"})
     with engine.begin() as conn:
         sql = _PG_EVENTS.format(schema=schema, names=EVENT_NAMES, modules=MODULES)
-        conn.execute(sa.text(sql), _params(shape, n, shape.events, end_at, 1))
+        conn.execute(sa.text(sql), _params(shape, n, offset, end_at, 1, spread))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f"ANALYZE {schema}.events"))
         conn.execute(sa.text("CHECKPOINT"))
@@ -222,10 +229,10 @@ def build_sqlite(path: Path, shape: Shape, end_at: datetime, time_ordered: bool 
 
 
 def _sqlite_events(
-    path: Path, shape: Shape, n: int, offset: int, end_at: datetime, days: int
+    path: Path, shape: Shape, n: int, offset: int, end_at: datetime, days: int, spread: int = 3_000
 ) -> None:
     sql = _SQLITE_EVENTS.format(names=EVENT_NAMES, modules=MODULES)
-    params = _params(shape, n, offset, end_at, days)
+    params = _params(shape, n, offset, end_at, days, spread)
     params["end_at"] = end_at.strftime("%Y-%m-%d %H:%M:%S")
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA journal_mode=WAL")
@@ -272,6 +279,8 @@ def _child_pull(
             "rollup_rows": report.rollup_rows,
             "event_rows": report.event_rollup_rows,
             "mode": report.mode,
+            "added": report.added_after is not None,
+            "watermark": report.watermark,
         }
     )
 
@@ -294,6 +303,24 @@ def _in_child(target: Any, *args: Any) -> dict[str, Any]:
     if proc.exitcode:
         raise SystemExit(f"benchmark step failed with exit code {proc.exitcode}")
     return result
+
+
+def _add(
+    pg_url: str,
+    schema: str | None,
+    workdir: Path,
+    shape: Shape,
+    n: int,
+    offset: int,
+    end_at: datetime,
+    spread: int,
+) -> None:
+    """`n` new events in the `spread` seconds before `end_at`, then written out to disk."""
+    if schema:
+        add_postgres(pg_url, schema, shape, n, offset, end_at.replace(microsecond=0), spread)
+    else:
+        _sqlite_events(workdir / "product.db", shape, n, offset, end_at, 1, spread)
+    os.sync()
 
 
 def _migrated_store(path: Path) -> str:
@@ -338,23 +365,37 @@ def run_backend(
         store1 = _migrated_store(workdir / f"store_{name}.db")
         first = _in_child(_child_pull, source_url, schema, store1, "always")
         new = max(1, shape.events // 100)
-        if schema:
-            add_postgres(pg_url, schema or "", shape, new, datetime.now(UTC).replace(microsecond=0))
-        else:
-            _sqlite_events(workdir / "product.db", shape, new, shape.events, datetime.now(UTC), 1)
-        os.sync()
+        _add(pg_url, schema, workdir, shape, new, shape.events, datetime.now(UTC), 3_000)
         second = _in_child(_child_pull, source_url, schema, store1, "always")
+        # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
+        small = max(1, shape.events // 1_000)
+        mark = second["watermark"]
+        time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
+        now = datetime.now(UTC).replace(microsecond=0)
+        spread = int((now - mark).total_seconds()) - 1
+        _add(pg_url, schema, workdir, shape, small, shape.events + new, now, spread)
+        third = _in_child(_child_pull, source_url, schema, store1, "always")
+        quiet = _in_child(_child_pull, source_url, schema, store1, "always")
         rate = first["events"] / first["elapsed"]
+
+        def later(label: str, run: dict[str, Any]) -> str:
+            how = "added" if run["added"] else "re-read"
+            what = f"{run['events']:,} events {how}, {run['new']:,} new"
+            return (
+                f"  {label:<32}{run['elapsed']:8.2f} s  "
+                f"ratio to first {run['elapsed'] / first['elapsed']:6.3f}  "
+                f"peak RSS {run['peak_mb']:6.0f} MB  ({what if run['events'] else 'nothing read'})"
+            )
+
         lines += [
             f"  baseline COUNT(*) scan:         {base['elapsed']:8.2f} s",
             f"  first pull (pushdown):          {first['elapsed']:8.2f} s  "
             f"{rate:12,.0f} events/s  peak RSS {first['peak_mb']:6.0f} MB  "
             f"ratio to baseline {first['elapsed'] / base['elapsed']:5.1f}  "
             f"({first['rollup_rows']:,} usage rows, {first['event_rows']:,} event rows)",
-            f"  second pull (+1 % new events):  {second['elapsed']:8.2f} s  "
-            f"ratio to first {second['elapsed'] / first['elapsed']:6.3f}  "
-            f"peak RSS {second['peak_mb']:6.0f} MB  "
-            f"({second['events']:,} events re-read, {second['new']:,} new)",
+            later("second pull (+1 % new events):", second),
+            later("third pull (+0.1 % new events):", third),
+            later("quiet pull (nothing new):", quiet),
         ]
         if streaming_events:
             lines += _streaming(name, shape, streaming_events, pg_url, workdir)

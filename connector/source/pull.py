@@ -221,16 +221,17 @@ class _Puller:
                     updated = row.get("source_updated_at")
                     if updated is not None and (newest is None or updated > newest):
                         newest = updated
-                changed = sync(sconn, list(rows.values()))
+                written = sync(sconn, list(rows.values()))
                 bookkeeping.quarantine(sconn, self.report.run_id, rel.name, bad)
                 for _key, reason, _raw in bad:
                     self.report.quarantined[f"{rel.name}.{reason}"] += 1
                 if is_accounts:
                     self.report.accounts_read += len(chunk)
-                    self.report.accounts_changed += changed
+                    self.report.accounts_changed += written.changed
+                    self.report.accounts_added += written.added
                 else:
                     self.report.users_read += len(chunk)
-                    self.report.users_changed += changed
+                    self.report.users_changed += written.changed
                 self.progress(rel.name, self._counts())
             if rel.has_updated and newest is not None:
                 bookkeeping.set_mark(sconn, key, rel.name, bookkeeping.Mark(newest))
@@ -269,7 +270,9 @@ class _Puller:
         if counting and first_day <= last and (last - first_day).days < MAX_COUNTED_DAYS:
             counted = changed_days.count_days(src, rel, self.bucketer, self.zone, first_day, last)
             before = bookkeeping.get_day_counts(sconn, self.relations.source_key)
-            changed = changed_days.first_changed(before, counted)
+            changed = _earlier(
+                changed_days.first_changed(before, counted), self._unknown_from(mark, first_day)
+            )
             if changed is None:
                 self.report.unchanged_days = len(counted)
                 return None
@@ -299,7 +302,9 @@ class _Puller:
         )
         counted[FUTURE_DAY] = changed_days.count_future(src, rel, b, future_limit)
         before = bookkeeping.get_day_counts(sconn, self.relations.source_key)
-        changed = changed_days.first_changed(before, counted)
+        changed = _earlier(
+            changed_days.first_changed(before, counted), self._unknown_from(mark, first_day)
+        )
         if changed is not None and changed != FUTURE_DAY:
             self.report.unchanged_days = (changed - first_day).days
             window = Window(day_start(changed, self.zone), future_limit, mark_time)
@@ -312,6 +317,14 @@ class _Puller:
             window = Window(since, future_limit, mark_time, after=mark_time)
             return _ReadPlan(window, mark_day, counted=counted, users="only", added=True)
         return _ReadPlan(Window(since, future_limit, mark_time), mark_day, counted, users)
+
+    def _unknown_from(self, mark: bookkeeping.Mark, first_day: date) -> date | None:
+        """Where to re-read from so that events of accounts unknown when they were read are
+        counted, now that new accounts arrived (None: no need). Days before the late window
+        are left to `pull --full`."""
+        if not self.report.accounts_added or mark.unknown_day is None:
+            return None
+        return max(mark.unknown_day, first_day)
 
     def _keeps_users(self, mode: str) -> bool:
         """Whether reads keep the newest day's users per event name, so that later pulls add
@@ -353,6 +366,7 @@ class _Puller:
             # Rows read per local day and dated beyond the future limit: the counts kept.
             read_days: dict[date, int] = {}
             future: list[int] = [0]
+            unknown_days: set[date] = set()  # days read with events of unknown accounts
 
             def usage_sink(groups: Iterator[UsageGroup]) -> set[str]:
                 unknown: set[str] = set()
@@ -384,6 +398,7 @@ class _Puller:
                             continue
                         if account not in known:
                             unknown.add(str(account))
+                            unknown_days.add(day)
                             quarantined["events.unknown_account"] += events
                             continue
                         new += g[8]
@@ -435,9 +450,18 @@ class _Puller:
                 report.quarantined["events.duplicate_event_id"] += read.duplicates
                 report.events_read += read.duplicates
             bookkeeping.quarantine(sconn, report.run_id, "events", read.samples)
+            # Unknown accounts' events seen before, on days this read did not cover, remain.
+            unknown_day = min(unknown_days, default=None)
+            earlier = mark.unknown_day if mark is not None else None
+            if (
+                earlier is not None
+                and first_day is not None
+                and (plan.added or earlier < first_day)
+            ):
+                unknown_day = _earlier(unknown_day, earlier)
             if new_time is not None:
                 last_id = read.last_id if newest else (mark.last_id if mark else None)
-                new_mark = bookkeeping.Mark(new_time, last_id, users_day)
+                new_mark = bookkeeping.Mark(new_time, last_id, users_day, unknown_day)
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
                 report.watermark = new_mark.time
             self.progress("events", self._counts())
@@ -474,6 +498,13 @@ class _Puller:
                 counted, read_days, future, start, end, plan.added
             )
         bookkeeping.set_day_counts(sconn, key, kept)
+
+
+def _earlier(a: date | None, b: date | None) -> date | None:
+    """The earlier of two days, either of which may be missing."""
+    if a is None or b is None:
+        return a if b is None else b
+    return min(a, b)
 
 
 @dataclass(frozen=True)

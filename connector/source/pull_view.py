@@ -46,7 +46,7 @@ def render_summary(report: PullReport) -> Table:
     table.add_column("value", justify="right")
     rate = report.events_read / report.elapsed_seconds if report.elapsed_seconds else 0.0
     rows = [
-        ("accounts read / changed", f"{report.accounts_read:,} / {report.accounts_changed:,}"),
+        ("accounts read / changed", _accounts(report)),
         ("users read / changed", f"{report.users_read:,} / {report.users_changed:,}"),
         ("events read (new)", f"{report.events_read:,} ({report.events_new:,})"),
         ("usage rollup rows written", f"{report.rollup_rows:,}"),
@@ -60,6 +60,11 @@ def render_summary(report: PullReport) -> Table:
     for reason, count in sorted(report.quarantined.items()):
         table.add_row(f"[yellow]quarantined: {reason}[/]", f"[yellow]{count:,}[/]")
     return table
+
+
+def _accounts(report: PullReport) -> str:
+    text = f"{report.accounts_read:,} / {report.accounts_changed:,}"
+    return text + (f" ({report.accounts_added:,} new)" if report.accounts_added else "")
 
 
 def _replaced(report: PullReport) -> str:

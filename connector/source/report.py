@@ -19,6 +19,7 @@ class PullReport:
     full: bool = False
     accounts_read: int = 0
     accounts_changed: int = 0
+    accounts_added: int = 0  # of those changed, new to the store
     users_read: int = 0
     users_changed: int = 0
     events_read: int = 0

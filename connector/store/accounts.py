@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -34,8 +34,17 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
-def _sync(conn: sa.Connection, table: sa.Table, key: str, rows: Sequence[dict[str, Any]]) -> int:
-    changed_total = 0
+class Written(NamedTuple):
+    """Rows written because their content changed, and how many of them were new."""
+
+    changed: int
+    added: int
+
+
+def _sync(
+    conn: sa.Connection, table: sa.Table, key: str, rows: Sequence[dict[str, Any]]
+) -> Written:
+    changed_total = added = 0
     at = now()
     for chunk in batched(rows, _LOOKUP):
         for row in chunk:
@@ -51,16 +60,17 @@ def _sync(conn: sa.Connection, table: sa.Table, key: str, rows: Sequence[dict[st
             old = existing.get(row[key])
             if old == row["content_hash"]:
                 continue
+            added += old is None
             changed.append({**row, "updated_at": at, "first_seen": at})
         if changed:
             # first_seen is kept for rows that exist: update every column but it.
             update = [c for c in changed[0] if c not in (key, "first_seen")]
             upsert(conn, table, changed, [key], update)
             changed_total += len(changed)
-    return changed_total
+    return Written(changed_total, added)
 
 
-def sync_accounts(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+def sync_accounts(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> Written:
     """Write accounts whose content changed (or that are new); returns how many were written.
 
     Each row has the `accounts` columns except the bookkeeping ones (hash, first seen, updated).
@@ -68,7 +78,7 @@ def sync_accounts(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
     return _sync(conn, ACCOUNTS, "account_id", rows)
 
 
-def sync_users(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+def sync_users(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> Written:
     """Write users whose content changed (or that are new); returns how many were written."""
     return _sync(conn, USERS, "user_id", rows)
 

@@ -27,12 +27,14 @@ RAW_MAX_CHARS = 2_000
 class Mark:
     """A watermark position: the last event time read and the id that breaks ties at it.
 
-    `users_day` (events only): the local day whose users per event name the store holds
-    (`event_users`), so events past the mark on that day can be added without a re-read."""
+    Events only: `users_day`, the local day whose users per event name the store holds
+    (`event_users`), so events past the mark on that day can be added without a re-read;
+    `unknown_day`, the earliest day read with events of accounts the store did not know."""
 
     time: datetime | None
     last_id: str | None = None
     users_day: date | None = None
+    unknown_day: date | None = None
 
 
 def start_run(engine: sa.Engine, run_id: str, kind: str) -> None:
@@ -80,13 +82,16 @@ def recent_runs(engine: sa.Engine, limit: int = 10, kind: str | None = None) -> 
 def get_mark(conn: sa.Connection, source: str, stream: str) -> Mark | None:
     """The watermark of one stream of one source, or None before its first pull."""
     row = conn.execute(
-        sa.select(WATERMARKS.c.last_time, WATERMARKS.c.last_id, WATERMARKS.c.users_day).where(
-            WATERMARKS.c.source == source, WATERMARKS.c.stream == stream
-        )
+        sa.select(
+            WATERMARKS.c.last_time,
+            WATERMARKS.c.last_id,
+            WATERMARKS.c.users_day,
+            WATERMARKS.c.unknown_day,
+        ).where(WATERMARKS.c.source == source, WATERMARKS.c.stream == stream)
     ).first()
     if row is None:
         return None
-    return Mark(row[0], row[1], row[2])
+    return Mark(*row)
 
 
 def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
@@ -101,6 +106,7 @@ def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
                 "last_time": mark.time,
                 "last_id": mark.last_id,
                 "users_day": mark.users_day,
+                "unknown_day": mark.unknown_day,
                 "updated_at": now(),
             }
         ],

@@ -355,6 +355,9 @@ class Watermark(StoreModel, table=True):
     last_id: str | None = _text()
     # The day whose (account, event, user) rows `event_users` holds (events stream only).
     users_day: date | None = Field(default=None, nullable=True)
+    # The earliest day read with events of accounts the store did not know (events only):
+    # re-read when new accounts arrive, so those events are counted after all.
+    unknown_day: date | None = Field(default=None, nullable=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 

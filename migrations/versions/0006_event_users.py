@@ -1,5 +1,6 @@
 """Users per event name on the newest day read, so new events are added to that day's
-rollups instead of the whole day being re-read.
+rollups instead of the whole day being re-read; the earliest day read with events of
+unknown accounts, re-read when new accounts arrive.
 
 Revision ID: 0006
 Revises: 0005
@@ -29,9 +30,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("watermarks") as batch:
         batch.add_column(sa.Column("users_day", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("unknown_day", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("watermarks") as batch:
+        batch.drop_column("unknown_day")
         batch.drop_column("users_day")
     op.drop_table("event_users")

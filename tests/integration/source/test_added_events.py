@@ -280,3 +280,39 @@ def test_added_events_in_a_postgres_store(
     second = pull_at(sqlite_source, postgres_store, NOW + timedelta(minutes=5))
     assert second.added_after == mark
     check(postgres_store, events)
+
+
+def test_events_of_an_account_that_arrives_late_are_counted_once_it_does(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    events = history(200)
+    seeded(source_db, events)
+    mark = pull_at(source_db, sqlite_store, NOW).watermark
+    assert mark is not None
+    yesterday = mark.astimezone(NEW_YORK).date() - timedelta(days=1)
+
+    # Events of an account the product has not written to its accounts table yet: one late
+    # (yesterday), one new. Quarantined, so nothing changes in the rollups.
+    early = [
+        event("x1", datetime(2026, 11, 1, 9, tzinfo=NEW_YORK), 0, "login", account_id="a4"),
+        event("x2", mark + timedelta(minutes=1), 0, "login", account_id="a4"),
+    ]
+    source_db.insert("events", early)
+    events += early
+    second = pull_at(source_db, sqlite_store, NOW + timedelta(minutes=5))
+    assert second.quarantined["events.unknown_account"] == 2
+    assert second.replaced_from == yesterday
+    check(sqlite_store, events)
+
+    # The account arrives with one more event: its day-old events are read again, not lost.
+    source_db.insert("accounts", [{"account_id": "a4"}])
+    later = [event("x3", mark + timedelta(minutes=2), 0, "login", account_id="a4")]
+    source_db.insert("events", later)
+    events += later
+    third = pull_at(source_db, sqlite_store, NOW + timedelta(minutes=10))
+    assert (third.accounts_added, third.replaced_from) == (1, yesterday)
+    assert not third.quarantined
+    want = expected_rollups(good(events), ZONE, {*KNOWN, "a4"})
+    assert stored(sqlite_store) == want
+    fourth = pull_at(source_db, sqlite_store, NOW + timedelta(minutes=15))
+    assert not fourth.reread

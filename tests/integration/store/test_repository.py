@@ -43,12 +43,12 @@ def _seed_accounts(store: sa.Engine, *ids: str) -> None:
 
 def test_accounts_written_only_when_content_changes(store: sa.Engine) -> None:
     with store.begin() as conn:
-        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == 2
+        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == (2, 2)
     with store.begin() as conn:
-        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == 0
+        assert accounts.sync_accounts(conn, [_account("a1"), _account("a2")]) == (0, 0)
     clock.freeze(T0 + timedelta(hours=1))
     with store.begin() as conn:
-        assert accounts.sync_accounts(conn, [_account("a1", licenses=20), _account("a2")]) == 1
+        assert accounts.sync_accounts(conn, [_account("a1", licenses=20), _account("a2")]) == (1, 0)
     a1 = accounts.get_account(store, "a1")
     assert a1 is not None
     assert a1.licenses == 20
