@@ -249,7 +249,7 @@ class _Puller:
             return _ReadPlan(Window(None, future_limit, None), None, users=users)
         counting = self.counting
         if rel.arrival_is_event_time and counting:
-            return self._plan_to_mark(sconn, src, mode, mark, mark.time, future_limit, users)
+            return self._plan_to_mark(sconn, src, mark, mark.time, future_limit, users)
         if rel.arrival_is_event_time:
             first_day: date = local_day(mark.time, self.zone) - self.late
         else:
@@ -285,7 +285,6 @@ class _Puller:
         self,
         sconn: sa.Connection,
         src: sa.Connection,
-        mode: str,
         mark: bookkeeping.Mark,
         mark_time: datetime,
         future_limit: datetime,
@@ -450,7 +449,8 @@ class _Puller:
                 report.quarantined["events.duplicate_event_id"] += read.duplicates
                 report.events_read += read.duplicates
             bookkeeping.quarantine(sconn, report.run_id, "events", read.samples)
-            # Unknown accounts' events seen before, on days this read did not cover, remain.
+            # Unknown accounts' events seen before, on days this read did not cover, remain
+            # while they are in the late window (older ones are left to `pull --full`).
             unknown_day = min(unknown_days, default=None)
             earlier = mark.unknown_day if mark is not None else None
             if (
@@ -460,6 +460,9 @@ class _Puller:
             ):
                 unknown_day = _earlier(unknown_day, earlier)
             if new_time is not None:
+                oldest = local_day(new_time, self.zone) - self.late
+                if unknown_day is not None and unknown_day < oldest:
+                    unknown_day = None
                 last_id = read.last_id if newest else (mark.last_id if mark else None)
                 new_mark = bookkeeping.Mark(new_time, last_id, users_day, unknown_day)
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
