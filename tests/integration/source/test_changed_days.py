@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sourcedb import SourceDB, naive
 
 from connector.source.changed_days import (
     FUTURE_DAY,
+    any_between,
     count_days,
+    count_future,
     counts_after_read,
     first_changed,
 )
@@ -98,3 +101,36 @@ def test_counts_kept_after_a_read_are_the_reads_own() -> None:
     # Rows past the watermark added: the watermark's day keeps the rows counted up to it.
     added = counts_after_read(counted, {d3: 4, d4: 1}, 1, d3, d4, added=True)
     assert added == {d1: 5, d2: 7, d3: 6, d4: 1, FUTURE_DAY: 1}
+
+
+def test_the_watermark_splits_events_exactly(source_db: SourceDB) -> None:
+    # The smallest step the engine keeps: a millisecond, or a second in MariaDB's DATETIME.
+    tick = timedelta(seconds=1) if source_db.backend == "mysql" else timedelta(milliseconds=1)
+    mark = datetime(2026, 10, 25, 0, 59, 59, tzinfo=UTC) + 123 * tick
+    moments = [mark - tick, mark, mark + tick, mark + 1_000 * tick]
+    source_db.create_generic()
+    source_db.insert("accounts", [{"account_id": "a1"}])
+    source_db.insert(
+        "events",
+        [
+            {"event_id": f"e{i}", "account_id": "a1", "user_id": "u1", "occurred_at": naive(m)}
+            for i, m in enumerate(moments)
+        ],
+    )
+    settings = source_db.settings("Europe/Berlin")
+    rel = resolve(source_db.engine, settings).events
+    _mode, bucketer = choose_mode(source_db.engine, settings, rel)
+    col = rel.query.c.occurred_at
+
+    def ids(condition: object) -> list[str]:
+        query = sa.select(rel.query.c.event_id).where(condition).order_by(rel.query.c.event_id)
+        with source_db.engine.connect() as conn:
+            return [str(i) for i in conn.execute(query).scalars()]
+
+    assert ids(bucketer.later_than(col, mark)) == ["e2", "e3"]
+    assert ids(bucketer.not_later_than(col, mark)) == ["e0", "e1"]
+    assert ids(bucketer.at_or_after(col, mark)) == ["e1", "e2", "e3"]
+    with source_db.engine.connect() as conn:
+        assert any_between(conn, rel, bucketer, mark, mark + tick)
+        assert not any_between(conn, rel, bucketer, mark + tick, mark + 999 * tick)
+        assert count_future(conn, rel, bucketer, mark + tick) == 1
