@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from connector.config import Settings, settings_from_data
+from connector.store import rollups
 
 
 @dataclass
@@ -166,6 +168,24 @@ def expected_rollups(
         {k: (v[0], v[1]) for k, v in usage.items()},
         {k: (n, len(named_users[k])) for k, n in named_events.items()},
     )
+
+
+def stored_rollups(
+    store: sa.Engine, since: date, until: date
+) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """The store's rollups between two days, keyed as `expected_rollups` keys its own."""
+    usage = {
+        (r.account_id, r.user_id, r.day, r.module): (
+            r.events,
+            None if r.duration_seconds is None else pytest.approx(r.duration_seconds),
+        )
+        for r in rollups.iter_usage(store, since, until)
+    }
+    named = {
+        (r.account_id, r.day, r.event): (r.events, r.users)
+        for r in rollups.iter_event_daily(store, since, until)
+    }
+    return usage, named
 
 
 def new_name(prefix: str) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from sourcedb import SourceDB, expected_rollups, naive
+from sourcedb import SourceDB, expected_rollups, naive, stored_rollups
 
 from connector import clock
 from connector.source.pull import pull
@@ -74,19 +74,7 @@ def good(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def stored(store: sa.Engine) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    since, until = NOW.date() - timedelta(days=30), NOW.date() + timedelta(days=5)
-    usage = {
-        (r.account_id, r.user_id, r.day, r.module): (
-            r.events,
-            None if r.duration_seconds is None else pytest.approx(r.duration_seconds),
-        )
-        for r in rollups.iter_usage(store, since, until)
-    }
-    named = {
-        (r.account_id, r.day, r.event): (r.events, r.users)
-        for r in rollups.iter_event_daily(store, since, until)
-    }
-    return usage, named
+    return stored_rollups(store, NOW.date() - timedelta(days=30), NOW.date() + timedelta(days=5))
 
 
 def stored_times(store: sa.Engine) -> tuple[dict[Any, Any], dict[Any, Any]]:

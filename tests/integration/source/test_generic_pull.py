@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from sourcedb import SourceDB, expected_rollups, naive
+from sourcedb import SourceDB, expected_rollups, naive, stored_rollups
 
 from connector import clock
 from connector.errors import ConfigError
 from connector.source.pull import pull
 from connector.store import accounts as store_accounts
-from connector.store import rollups
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a week after the end of EU summer time
 NEW_YORK = ZoneInfo("America/New_York")
@@ -77,19 +76,7 @@ def seeded(db: SourceDB, events: list[dict[str, Any]], **create: Any) -> None:
 
 
 def store_rollups(store: sa.Engine) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    since, until = NOW.date() - timedelta(days=400), NOW.date() + timedelta(days=2)
-    usage = {
-        (r.account_id, r.user_id, r.day, r.module): (
-            r.events,
-            None if r.duration_seconds is None else pytest.approx(r.duration_seconds),
-        )
-        for r in rollups.iter_usage(store, since, until)
-    }
-    named = {
-        (r.account_id, r.day, r.event): (r.events, r.users)
-        for r in rollups.iter_event_daily(store, since, until)
-    }
-    return usage, named
+    return stored_rollups(store, NOW.date() - timedelta(days=400), NOW.date() + timedelta(days=2))
 
 
 @pytest.mark.parametrize("mode", ["always", "never"])
