@@ -32,6 +32,9 @@ _MS_PER_DAY = 86_400_000
 #: "at or after t + half a millisecond", which no rounding can put on the wrong side.
 _HALF_MS = timedelta(microseconds=500)
 _MS = timedelta(milliseconds=1)
+#: How far before an instant the wall time in its ISO-8601 text can be (UTC-12:00), and a
+#: minute to spare.
+_WALL_TIME_LAG = timedelta(hours=12, minutes=1)
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH = _EARLIEST
 _NAIVE_EPOCH = _EARLIEST.replace(tzinfo=None)  # the store takes naive UTC
@@ -171,13 +174,16 @@ class DayBucketer:
         """`column >= moment`, written so an index on the column can serve it.
 
         On SQLite the exact test goes through julianday(), which no index serves, so a
-        plain text comparison with the ISO date a day earlier narrows the rows first: an
-        ISO-8601 text's leading date is never more than a day from its UTC date.
+        plain text comparison narrows the rows first. ISO-8601 text holds the wall time of
+        an offset from -12:00 to +14:00 (none: UTC), never more than 12 hours before the
+        instant; so the rows at or after `moment` sort at or after the text of `moment`
+        minus 12 hours (with a space before the time, which sorts before a "T", and to the
+        minute, which sorts before any seconds).
         """
         exact = self.value(column) >= self.from_param(moment)
         if self.dialect != "sqlite":
             return exact
-        earlier = (moment.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+        earlier = (moment.astimezone(UTC) - _WALL_TIME_LAG).strftime("%Y-%m-%d %H:%M")
         return sa.and_(column >= earlier, exact)
 
     def later_than(self, column: Any, moment: datetime) -> Any:

@@ -142,3 +142,47 @@ def test_rollup_times_reach_the_store_as_naive_utc() -> None:
     assert DayBucketer("mysql", "Europe/Berlin").store_time() is None
     assert as_utc(at) == aware
     assert as_utc(aware).tzinfo is UTC
+
+
+_OFFSETS = st.integers(min_value=-48, max_value=56).map(lambda q: timedelta(minutes=15 * q))
+
+
+def _iso_text(moment: datetime, offset: timedelta, style: int) -> str:
+    """`moment` as ISO-8601 text at `offset`, in one of the shapes products write."""
+    wall = moment.astimezone(UTC) + offset
+    sep = "T" if style % 2 else " "
+    text = wall.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + f".{wall.microsecond // 1000:03d}"
+    if offset:
+        sign = "-" if offset < timedelta(0) else "+"
+        minutes = abs(int(offset.total_seconds())) // 60
+        return text + f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return text + ("Z" if style // 2 else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    at=st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2039, 1, 1)),
+    offset=_OFFSETS,
+    style=st.integers(min_value=0, max_value=3),
+    gap_ms=st.integers(min_value=-30 * 3_600_000, max_value=30 * 3_600_000),
+)
+def test_sqlite_index_narrowing_never_drops_a_later_row(
+    at: datetime, offset: timedelta, style: int, gap_ms: int
+) -> None:
+    """At or after, later than: the exact answer, whatever offset and shape the text has."""
+    moment = at.replace(microsecond=at.microsecond // 1000 * 1000, tzinfo=UTC)
+    bound = moment + timedelta(milliseconds=gap_ms)
+    bucketer = DayBucketer("sqlite", "UTC")
+    t = sa.table("t", sa.column("at"))
+    with _SQLITE.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM t")
+        conn.exec_driver_sql("INSERT INTO t VALUES (?)", (_iso_text(moment, offset, style),))
+        found = conn.execute(sa.select(sa.func.count()).where(bucketer.at_or_after(t.c.at, bound)))
+        later = conn.execute(sa.select(sa.func.count()).where(bucketer.later_than(t.c.at, bound)))
+        assert (found.scalar(), later.scalar()) == (int(moment >= bound), int(moment > bound))
+
+
+_SQLITE = sa.create_engine("sqlite://")
+with _SQLITE.begin() as _conn:
+    _conn.exec_driver_sql("CREATE TABLE t (at TEXT)")
+    _conn.exec_driver_sql("CREATE INDEX t_at ON t (at)")
