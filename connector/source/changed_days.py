@@ -41,6 +41,9 @@ from connector.source.timezones import DayBucketer, day_start
 #: A window longer than this is re-read whole rather than counted (one CASE branch per day).
 MAX_COUNTED_DAYS = 400
 
+#: SQLite's time step.
+_MS = timedelta(milliseconds=1)
+
 #: The day under which the rows dated beyond the future limit are counted.
 FUTURE_DAY = date.max
 
@@ -81,13 +84,23 @@ def count_query(
             for i in range(len(days))
         ]
         return ranges[0] if len(ranges) == 1 else sa.union_all(*ranges)
+    # julianday() once per row: a subquery SQLite keeps as a co-routine (LIMIT -1) instead of
+    # repeating the expression in every test (3 days of 110 k events: 0.18–0.23 s, against
+    # 0.21–0.33 s). Its instants are whole milliseconds: "not later than `until`" is
+    # "before `until` plus one".
+    j = sa.select(t.label("j")).where(bucketer.narrowed(col, day_start(first, zone)))
+    inner = j.limit(-1).subquery("instants")
     later_first = [
-        (t >= starts[i], sa.literal_column(str(i))) for i in reversed(range(1, len(days)))
+        (inner.c.j >= starts[i], sa.literal_column(str(i))) for i in reversed(range(1, len(days)))
     ]
     first_index = sa.literal_column("0")
     index = sa.case(*later_first, else_=first_index) if later_first else first_index
-    inner = sa.select(index.label("day_index")).where(lowest, bound).subquery("window_days")
-    return sa.select(inner.c.day_index, sa.func.count()).group_by(inner.c.day_index)
+    upper = sa.true() if until is None else inner.c.j < bucketer.from_param(until + _MS)
+    return (
+        sa.select(index.label("day_index"), sa.func.count())
+        .where(inner.c.j >= starts[0], upper)
+        .group_by(sa.literal_column("day_index"))
+    )
 
 
 def count_days(

@@ -183,8 +183,14 @@ class DayBucketer:
         exact = self.value(column) >= self.from_param(moment)
         if self.dialect != "sqlite":
             return exact
-        earlier = (moment.astimezone(UTC) - _WALL_TIME_LAG).strftime("%Y-%m-%d %H:%M")
-        return sa.and_(column >= earlier, exact)
+        return sa.and_(self.narrowed(column, moment), exact)
+
+    def narrowed(self, column: Any, moment: datetime) -> Any:
+        """The index-served part of `at_or_after` alone: every row at or after `moment`
+        passes it (and, on SQLite, some earlier ones: see `at_or_after`)."""
+        if self.dialect != "sqlite":
+            return self.value(column) >= self.from_param(moment)
+        return column >= (moment.astimezone(UTC) - _WALL_TIME_LAG).strftime("%Y-%m-%d %H:%M")
 
     def later_than(self, column: Any, moment: datetime) -> Any:
         """`column > moment`, exact even where instants compare as floats (SQLite), and
