@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 from typing import Any
 
@@ -343,7 +344,10 @@ def read_pushdown(
         all_new = window.new_after is None
         if partitions == 1:
             query = single_pass_query(a, arrival_is_event_time, all_new, users)
-            consume(itertools.chain.from_iterable(rows_in_chunks(conn, query, chunk_size)))
+            # Closed here, not when garbage collected: a sink that fails must not leave the
+            # cursor to be closed after its connection.
+            with closing(rows_in_chunks(conn, query, chunk_size)) as chunks:
+                consume(itertools.chain.from_iterable(chunks))
         else:
             queries = [
                 single_pass_query(
@@ -356,8 +360,10 @@ def read_pushdown(
                 )
                 for k in range(partitions)
             ]
-            for rows in fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency):
-                consume(iter(rows))
+            parts = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
+            with closing(parts):
+                for rows in parts:
+                    consume(iter(rows))
     else:
         unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
         event_sink(event_rows(iter(streamed.execute(_event_query(a))), (0, 1, 2, 3, 4, 5)))

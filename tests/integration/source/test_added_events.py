@@ -304,3 +304,29 @@ def test_events_of_an_account_that_arrives_late_are_counted_once_it_does(
     assert stored(sqlite_store) == want
     fourth = pull_at(source_db, sqlite_store, NOW + timedelta(minutes=15))
     assert not fourth.reread
+
+
+def test_a_pull_that_fails_while_adding_leaves_the_store_as_it_was(
+    sqlite_source: SourceDB, sqlite_store: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = history(200)
+    seeded(sqlite_source, events)
+    mark = pull_at(sqlite_source, sqlite_store, NOW).watermark
+    assert mark is not None
+    before = stored(sqlite_store), stored_times(sqlite_store), users_days(sqlite_store)
+    batch = [event("f1", mark + timedelta(minutes=1), 0, "login")]
+    sqlite_source.insert("events", batch)
+
+    def fail(*_args: object) -> int:
+        raise OSError("disk full")
+
+    # The usage rows are added first; the failure comes after, in the same transaction.
+    monkeypatch.setattr(rollups, "add_event_users", fail)
+    with pytest.raises(OSError, match="disk full"):
+        pull_at(sqlite_source, sqlite_store, NOW + timedelta(minutes=5))
+    assert (stored(sqlite_store), stored_times(sqlite_store), users_days(sqlite_store)) == before
+
+    monkeypatch.undo()
+    again = pull_at(sqlite_source, sqlite_store, NOW + timedelta(minutes=6))
+    assert again.added_after == mark
+    check(sqlite_store, [*events, *batch])
