@@ -20,10 +20,27 @@ from connector.source.changed_days import (
     first_changed,
 )
 from connector.source.pull import choose_mode, resolve
-from connector.source.timezones import day_start, local_day
+from connector.source.relations import Relation
+from connector.source.timezones import DayBucketer, day_start, local_day
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST, LAST = date(2026, 10, 23), date(2026, 10, 28)  # across the end of EU summer time
+
+
+def events_at(db: SourceDB, moments: list[datetime]) -> tuple[Relation, DayBucketer]:
+    """One event at each moment (in Berlin time); the events relation and its bucketer."""
+    db.create_generic()
+    db.insert("accounts", [{"account_id": "a1"}])
+    db.insert(
+        "events",
+        [
+            {"event_id": f"e{i}", "account_id": "a1", "user_id": "u1", "occurred_at": naive(m)}
+            for i, m in enumerate(moments)
+        ],
+    )
+    settings = db.settings("Europe/Berlin")
+    rel = resolve(db.engine, settings).events
+    return rel, choose_mode(db.engine, settings, rel)[1]
 
 
 def test_days_are_counted_as_the_rollup_buckets_them(source_db: SourceDB) -> None:
@@ -35,18 +52,7 @@ def test_days_are_counted_as_the_rollup_buckets_them(source_db: SourceDB) -> Non
         at = day_start(day, BERLIN)
         moments += [at - timedelta(seconds=2), at, at + timedelta(seconds=2)]
     moments.append(datetime(2027, 6, 1, tzinfo=UTC))  # far future: counted in the last day
-    source_db.create_generic()
-    source_db.insert("accounts", [{"account_id": "a1"}])
-    source_db.insert(
-        "events",
-        [
-            {"event_id": f"e{i}", "account_id": "a1", "user_id": "u1", "occurred_at": naive(m)}
-            for i, m in enumerate(moments)
-        ],
-    )
-    settings = source_db.settings("Europe/Berlin")
-    rel = resolve(source_db.engine, settings).events
-    _mode, bucketer = choose_mode(source_db.engine, settings, rel)
+    rel, bucketer = events_at(source_db, moments)
     with source_db.engine.connect() as conn:
         counted = count_days(conn, rel, bucketer, BERLIN, FIRST, LAST)
 
@@ -108,18 +114,7 @@ def test_the_watermark_splits_events_exactly(source_db: SourceDB) -> None:
     tick = timedelta(seconds=1) if source_db.backend == "mysql" else timedelta(milliseconds=1)
     mark = datetime(2026, 10, 25, 0, 59, 59, tzinfo=UTC) + 123 * tick
     moments = [mark - tick, mark, mark + tick, mark + 1_000 * tick]
-    source_db.create_generic()
-    source_db.insert("accounts", [{"account_id": "a1"}])
-    source_db.insert(
-        "events",
-        [
-            {"event_id": f"e{i}", "account_id": "a1", "user_id": "u1", "occurred_at": naive(m)}
-            for i, m in enumerate(moments)
-        ],
-    )
-    settings = source_db.settings("Europe/Berlin")
-    rel = resolve(source_db.engine, settings).events
-    _mode, bucketer = choose_mode(source_db.engine, settings, rel)
+    rel, bucketer = events_at(source_db, moments)
     col = rel.query.c.occurred_at
 
     def ids(condition: object) -> list[str]:
