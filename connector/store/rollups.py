@@ -1,4 +1,5 @@
-"""The daily rollups: replaced day by day by the pull, read per account window by scoring."""
+"""The daily rollups: replaced day by day by the pull, or added to for new events past the
+watermark; read per account window by scoring."""
 
 from __future__ import annotations
 
