@@ -247,8 +247,7 @@ class _Puller:
         users = "last_day" if self._keeps_users(mode) else None
         if self.full or mark is None or mark.time is None:
             return _ReadPlan(Window(None, future_limit, None), None, users=users)
-        counting = self.counting
-        if rel.arrival_is_event_time and counting:
+        if rel.arrival_is_event_time and self.counting:
             return self._plan_to_mark(sconn, src, mark, mark.time, future_limit, users)
         if rel.arrival_is_event_time:
             first_day: date = local_day(mark.time, self.zone) - self.late
@@ -267,7 +266,7 @@ class _Puller:
             first_day = local_day(earliest_at, self.zone)
         counted: dict[date, int] | None = None
         last = local_day(future_limit, self.zone)
-        if counting and first_day <= last and (last - first_day).days < MAX_COUNTED_DAYS:
+        if self.counting and first_day <= last and (last - first_day).days < MAX_COUNTED_DAYS:
             counted = changed_days.count_days(src, rel, self.bucketer, self.zone, first_day, last)
             before = bookkeeping.get_day_counts(sconn, self.relations.source_key)
             changed = _earlier(

@@ -202,9 +202,13 @@ class DayBucketer:
 
     def not_later_than(self, column: Any, moment: datetime) -> Any:
         """`column <= moment`: exactly the rows `later_than` leaves out (NULLs aside)."""
+        return self.value_not_later_than(self.value(column), moment)
+
+    def value_not_later_than(self, value: Any, moment: datetime) -> Any:
+        """`not_later_than` for a `value(column)` already computed."""
         if self.dialect != "sqlite":
-            return self.value(column) <= self.param(moment)
-        return self.value(column) < self.param(moment + _HALF_MS)
+            return value <= self.param(moment)
+        return value < self.param(moment + _HALF_MS)
 
     def store_time(self) -> Callable[[Any], datetime | None] | None:
         """How a rollup's `value(column)` results become the naive UTC datetimes the store's
