@@ -28,6 +28,10 @@ is made before the clock starts, as the daemon keeps one for its lifetime):
 - third pull after 0.1 % more, all later than the second pull's watermark (a daemon's next
   run), and a quiet pull that finds nothing new: each as a ratio to the first pull;
 - optionally (`--streaming-events`) a streamed first pull on a smaller table, for contrast.
+
+On PostgreSQL each pull also reports what it cost the source database, the load a vendor
+sees: rows and index entries read (from the statistics views) and, when the server runs on
+this machine, its CPU seconds; later pulls as ratios to the first.
 """
 
 from __future__ import annotations
@@ -323,6 +327,73 @@ def _add(
     os.sync()
 
 
+@dataclass(frozen=True)
+class SourceWork:
+    """What a pull costs the vendor's PostgreSQL, whatever the client does with the rows."""
+
+    rows: int  # table rows scanned plus index entries read (the statistics views)
+    cpu: float | None  # server CPU seconds, when the server runs on this machine
+
+    def __sub__(self, other: SourceWork) -> SourceWork:
+        cpu = None if self.cpu is None or other.cpu is None else self.cpu - other.cpu
+        return SourceWork(self.rows - other.rows, cpu)
+
+
+def _server_cpu(data_directory: str) -> float | None:
+    """CPU seconds of the PostgreSQL server so far: the postmaster, its live processes, and
+    (in the postmaster's children's times) every backend and parallel worker that has ended.
+    None when the server is not on this machine or its files cannot be read."""
+    try:
+        pid = int(Path(data_directory, "postmaster.pid").read_text().split()[0])
+        ticks = 0
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            # fields[1] is the parent pid; 11-14 are utime, stime, cutime, cstime
+            if proc.name == str(pid):
+                ticks += sum(int(f) for f in fields[11:15])
+            elif fields[1] == str(pid):
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def source_work(url: str, schema: str) -> SourceWork:
+    """The schema's totals so far. A pull's backends report theirs as they exit, so this is
+    read after its child process (and with it every connection) has ended."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
+                "        WHERE schemaname = :schema)"
+                "     + (SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes"
+                "        WHERE schemaname = :schema)"
+            ),
+            {"schema": schema},
+        ).scalar()
+        directory = conn.execute(sa.text("SHOW data_directory")).scalar()
+    engine.dispose()
+    return SourceWork(int(rows or 0), _server_cpu(str(directory)))
+
+
+def _measured_pull(
+    source_url: str, schema: str | None, store_url: str, pg_url: str
+) -> dict[str, Any]:
+    """A pushed-down pull in its own process; on PostgreSQL with what the source read."""
+    before = source_work(pg_url, schema) if schema else None
+    run = _in_child(_child_pull, source_url, schema, store_url, "always")
+    if schema and before is not None:
+        time.sleep(0.5)  # the ended backends' statistics reach the shared views
+        run["source"] = source_work(pg_url, schema) - before
+    return run
+
+
 def _migrated_store(path: Path) -> str:
     from connector.store import migrate
     from connector.store.engine import make_store_engine
@@ -363,10 +434,10 @@ def run_backend(
         lines.append(f"  load (not measured): {time.perf_counter() - started:.1f} s")
         base = _in_child(_child_baseline, source_url, table)
         store1 = _migrated_store(workdir / f"store_{name}.db")
-        first = _in_child(_child_pull, source_url, schema, store1, "always")
+        first = _measured_pull(source_url, schema, store1, pg_url)
         new = max(1, shape.events // 100)
         _add(pg_url, schema, workdir, shape, new, shape.events, datetime.now(UTC), 3_000)
-        second = _in_child(_child_pull, source_url, schema, store1, "always")
+        second = _measured_pull(source_url, schema, store1, pg_url)
         # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
         small = max(1, shape.events // 1_000)
         mark = second["watermark"]
@@ -374,19 +445,33 @@ def run_backend(
         now = datetime.now(UTC).replace(microsecond=0)
         spread = int((now - mark).total_seconds()) - 1
         _add(pg_url, schema, workdir, shape, small, shape.events + new, now, spread)
-        third = _in_child(_child_pull, source_url, schema, store1, "always")
-        quiet = _in_child(_child_pull, source_url, schema, store1, "always")
+        third = _measured_pull(source_url, schema, store1, pg_url)
+        quiet = _measured_pull(source_url, schema, store1, pg_url)
         rate = first["events"] / first["elapsed"]
 
         def later(label: str, run: dict[str, Any]) -> str:
             how = "added" if run["added"] else "re-read"
             what = f"{run['events']:,} events {how}, {run['new']:,} new"
+            source = ""
+            if "source" in run:
+                work, base = run["source"], first["source"]
+                source = f"\n{'':34}source work ÷ first: rows read {work.rows / base.rows:6.4f}"
+                if work.cpu is not None and base.cpu:
+                    source += f"  server CPU {work.cpu / base.cpu:6.4f}"
             return (
                 f"  {label:<32}{run['elapsed']:8.2f} s  "
                 f"ratio to first {run['elapsed'] / first['elapsed']:6.3f}  "
                 f"peak RSS {run['peak_mb']:6.0f} MB  ({what if run['events'] else 'nothing read'})"
+                + source
             )
 
+        if schema:
+            work = first["source"]
+            cpu = f", {work.cpu:.2f} s of server CPU" if work.cpu is not None else ""
+            lines.append(
+                f"  source work, first pull: {work.rows:,} rows and index entries read{cpu}"
+                " (later pulls as ratios)"
+            )
         lines += [
             f"  baseline COUNT(*) scan:         {base['elapsed']:8.2f} s",
             f"  first pull (pushdown):          {first['elapsed']:8.2f} s  "
