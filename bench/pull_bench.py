@@ -451,7 +451,10 @@ def run_backend(
 
         def later(label: str, run: dict[str, Any]) -> str:
             how = "added" if run["added"] else "re-read"
-            what = f"{run['events']:,} events {how}, {run['new']:,} new"
+            what = (
+                f"{run['events']:,} events {how}, {run['new']:,} new; rollup rows written:"
+                f" {run['rollup_rows']:,} usage, {run['event_rows']:,} event"
+            )
             source = ""
             if "source" in run:
                 work, base = run["source"], first["source"]
