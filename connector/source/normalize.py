@@ -56,7 +56,8 @@ def parse_instant(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _text(value: Any) -> str | None:
+def clean_text(value: Any) -> str | None:
+    """The value as trimmed text, None when empty (how ids and text columns are stored)."""
     if value is None:
         return None
     text = str(value).strip()
@@ -77,7 +78,7 @@ def _json_safe(value: Any) -> Any:
 
 def normalize_status(value: Any) -> str | None:
     """One of free, trial, paying, cancelled (common synonyms accepted); None if unknown."""
-    text = _text(value)
+    text = clean_text(value)
     if text is None:
         return None
     lowered = text.lower()
@@ -87,7 +88,7 @@ def normalize_status(value: Any) -> str | None:
 
 def normalize_domain(value: Any) -> str | None:
     """A bare lower-case host name from a domain or URL (`https://www.Acme.com/` → acme.com)."""
-    text = _text(value)
+    text = clean_text(value)
     if text is None:
         return None
     text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text.lower())
@@ -109,7 +110,7 @@ def _common(
                 row[col] = None
                 issues.append(("unparsable_timestamp", f"{col}={value!r}"))
         else:
-            row[col] = _text(value)
+            row[col] = clean_text(value)
     if UPDATED_COLUMN in raw:
         try:
             row["source_updated_at"] = parse_instant(raw[UPDATED_COLUMN])

@@ -30,7 +30,8 @@ their content hash changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -51,8 +52,9 @@ from connector.source.events import (
     UsageGroup,
     Window,
 )
+from connector.source.fingerprint import RowHasher
 from connector.source.generic import resolve_generic
-from connector.source.normalize import account_row, user_row
+from connector.source.normalize import account_row, clean_text, user_row
 from connector.source.pushdown import SINGLE_PASS_DIALECTS, read_pushdown
 from connector.source.relations import (
     ARRIVAL,
@@ -74,7 +76,6 @@ from connector.source.timezones import (
 from connector.store import accounts as store_accounts
 from connector.store import bookkeeping, rollups
 from connector.store.migrate import require_current
-from connector.store.upsert import batched
 
 log = get_logger(__name__)
 
@@ -203,20 +204,33 @@ class _Puller:
                 updated = rel.query.c[UPDATED_COLUMN]
                 query = query.where(self.bucketer.at_or_after(updated, mark.time - self.late))
             newest: datetime | None = mark.time if mark else None
+            hasher = RowHasher(str(rel.query.compile(src)), rel.extras)
             result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)
-            for chunk in batched(result.mappings(), _ENTITY_BATCH):
+            id_at = list(result.keys()).index(id_col)
+            for chunk in result.partitions(_ENTITY_BATCH):
+                # `pull --full` parses every row again; other runs skip rows read unchanged.
+                if self.full:
+                    todo = [(values, hasher(values)) for values in chunk]
+                else:
+                    todo = self._changed(sconn, rel, chunk, id_at, hasher)
                 rows: dict[str, dict[str, Any]] = {}
                 bad: list[tuple[str, str, dict[str, Any]]] = []
-                for raw in chunk:
+                for values, source_hash in todo:
+                    raw = values._mapping
                     row, issues = to_row(raw, rel.extras)
-                    plain = {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
-                    row_key = str(row[id_col]) if row else str(sorted(plain.items()))[:200]
-                    for reason, detail in issues:
-                        bad.append((row_key, reason, {**plain, "problem": detail}))
+                    duplicate = row is not None and row[id_col] in rows
+                    if row is None or issues or duplicate:
+                        plain = {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
+                        row_key = str(row[id_col]) if row else str(sorted(plain.items()))[:200]
+                        for reason, detail in issues:
+                            bad.append((row_key, reason, {**plain, "problem": detail}))
+                        if duplicate:
+                            bad.append((row_key, f"duplicate_{id_col}", plain))
                     if row is None:
                         continue
-                    if row[id_col] in rows:
-                        bad.append((row_key, f"duplicate_{id_col}", plain))
+                    # A row with problems is parsed again every run, so they are reported
+                    # again; a clean one is skipped while its source row stays the same.
+                    row["source_hash"] = None if issues else source_hash
                     rows[row[id_col]] = row
                     updated = row.get("source_updated_at")
                     if updated is not None and (newest is None or updated > newest):
@@ -235,6 +249,26 @@ class _Puller:
                 self.progress(rel.name, self._counts())
             if rel.has_updated and newest is not None:
                 bookkeeping.set_mark(sconn, key, rel.name, bookkeeping.Mark(newest))
+
+    @staticmethod
+    def _changed(
+        sconn: sa.Connection,
+        rel: Relation,
+        chunk: Sequence[sa.Row[Any]],
+        id_at: int,
+        hasher: RowHasher,
+    ) -> list[tuple[sa.Row[Any], str | None]]:
+        """The rows of `chunk` to parse, each with its hash: all but those whose hash is the
+        one stored for their id (an id seen twice in the chunk is parsed, to be reported)."""
+        hashes = [hasher(values) for values in chunk]
+        ids = [clean_text(values[id_at]) for values in chunk]
+        seen = Counter(ids)
+        stored = store_accounts.source_hashes(sconn, rel.name, [i for i in seen if i is not None])
+        return [
+            (values, digest)
+            for values, digest, row_id in zip(chunk, hashes, ids, strict=True)
+            if row_id is None or seen[row_id] > 1 or stored.get(row_id) != digest
+        ]
 
     # --- events --------------------------------------------------------------------------------
 

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from connector.clock import now
 from connector.store.models import Account, User
-from connector.store.upsert import batched, upsert
+from connector.store.upsert import batched, param_marker, upsert
 
 ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
 USERS = User.__table__  # type: ignore[attr-defined]
-_BOOKKEEPING = {"content_hash", "first_seen", "updated_at"}
+_BOOKKEEPING = {"content_hash", "source_hash", "first_seen", "updated_at"}
 #: Ids looked up per query when comparing hashes.
 _LOOKUP = 1_000
 
@@ -49,16 +49,24 @@ def _sync(
     for chunk in batched(rows, _LOOKUP):
         for row in chunk:
             row["content_hash"] = content_hash(row)
+            # A row written without the hash of its source row is parsed again next time.
+            row.setdefault("source_hash", None)
         ids = [r[key] for r in chunk]
-        existing = dict(
-            conn.execute(
-                sa.select(table.c[key], table.c.content_hash).where(table.c[key].in_(ids))
-            ).all()
-        )
+        existing = {
+            found: (content, source)
+            for found, content, source in conn.execute(
+                sa.select(table.c[key], table.c.content_hash, table.c.source_hash).where(
+                    table.c[key].in_(ids)
+                )
+            )
+        }
         changed = []
+        rehashed = []
         for row in chunk:
             old = existing.get(row[key])
-            if old == row["content_hash"]:
+            if old is not None and old[0] == row["content_hash"]:
+                if old[1] != row["source_hash"]:
+                    rehashed.append({"_key": row[key], "_hash": row["source_hash"]})
                 continue
             added += old is None
             changed.append({**row, "updated_at": at, "first_seen": at})
@@ -67,7 +75,33 @@ def _sync(
             update = [c for c in changed[0] if c not in (key, "first_seen")]
             upsert(conn, table, changed, [key], update)
             changed_total += len(changed)
+        if rehashed:  # the same content read from a different source row: not a change
+            conn.execute(
+                sa.update(table)
+                .where(table.c[key] == sa.bindparam("_key"))
+                .values(source_hash=sa.bindparam("_hash")),
+                rehashed,
+            )
     return Written(changed_total, added)
+
+
+def source_hashes(conn: sa.Connection, kind: str, ids: Sequence[str]) -> dict[str, str]:
+    """The stored source-row hashes of these accounts or users (`kind`), where there is one.
+
+    Asked for every row of every run when the source has no `updated_at`, so the lookup goes
+    straight to the driver: SQLAlchemy's rendering of a thousand ids costs more than the query.
+    """
+    table, key = (ACCOUNTS, "account_id") if kind == "accounts" else (USERS, "user_id")
+    marker = param_marker(conn)
+    found: dict[str, str] = {}
+    for chunk in batched(ids, _LOOKUP):
+        markers = ", ".join([marker] * len(chunk))
+        sql = (
+            f"SELECT {key}, source_hash FROM {table.name}"
+            f" WHERE {key} IN ({markers}) AND source_hash IS NOT NULL"
+        )
+        found.update(conn.exec_driver_sql(sql, tuple(chunk)).all())
+    return found
 
 
 def sync_accounts(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> Written:

@@ -102,6 +102,8 @@ class Account(StoreModel, table=True):
     parent_account_id: str | None = _text()
     attributes: dict[str, Any] | None = _json()
     content_hash: str = Field(sa_type=sa.String(64), nullable=False)
+    # The source row as read, hashed: an unchanged row is then skipped without being parsed.
+    source_hash: str | None = Field(default=None, sa_type=sa.String(32), nullable=True)
     source_updated_at: datetime | None = _ts()
     first_seen: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -119,6 +121,8 @@ class User(StoreModel, table=True):
     created_at: datetime | None = _ts()
     attributes: dict[str, Any] | None = _json()
     content_hash: str = Field(sa_type=sa.String(64), nullable=False)
+    # The source row as read, hashed: an unchanged row is then skipped without being parsed.
+    source_hash: str | None = Field(default=None, sa_type=sa.String(32), nullable=True)
     source_updated_at: datetime | None = _ts()
     first_seen: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

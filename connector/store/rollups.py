@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from connector.store.models import EventDaily, EventUser, UsageDaily
-from connector.store.upsert import batched
+from connector.store.upsert import batched, param_marker
 
 #: Rollup rows per executemany call.
 INSERT_BATCH_ROWS = 10_000
@@ -157,10 +157,6 @@ def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000):d}")
 
 
-def _marker(conn: sa.Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
 def _insert_tuples(
     conn: sa.Connection,
     table: sa.Table,
@@ -177,7 +173,7 @@ def _insert_tuples(
     ON CONFLICT clause) and `values` (SQL per column, one marker each by default) make it
     an upsert."""
     sqlite = conn.dialect.name == "sqlite"
-    slots = values if values is not None else [_marker(conn)] * len(fields)
+    slots = values if values is not None else [param_marker(conn)] * len(fields)
     sql = f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({', '.join(slots)}){tail}"
     count = 0
     with _bulk_cache(conn):
@@ -265,7 +261,7 @@ def add_event_users(conn: sa.Connection, rows: Iterable[EventUserTuple]) -> int:
         f" events = {t}.events + excluded.events, users = excluded.users,"
         f" first_at = {_earliest(conn, t, 'first_at')}"
     )
-    marker = _marker(conn)
+    marker = param_marker(conn)
     users = (
         f"(SELECT count(*) FROM {EVENT_USERS.name} u WHERE u.account_id = {marker}"
         f" AND u.day = {marker} AND u.event = {marker})"

@@ -20,6 +20,11 @@ def batched(rows: Iterable[Any], size: int = BATCH_ROWS) -> Iterator[list[Any]]:
         yield chunk
 
 
+def param_marker(conn: sa.Connection) -> str:
+    """The driver's placeholder, for SQL handed to it directly (`exec_driver_sql`)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
