@@ -24,8 +24,9 @@ account appears later than the late window, `pull --full` (or `connector pull --
 rebuilds every rollup from the whole source.
 
 Accounts and users are read in full each run (or, where the source has an `updated_at`
-column, only rows updated since its own watermark minus the window) and written only when
-their content hash changed.
+column, only rows updated since its own watermark minus the window). A row read exactly as
+last time (by the hash of its values, `connector.source.fingerprint`) is skipped unparsed;
+the others are parsed and written only when their content hash changed.
 """
 
 from __future__ import annotations
