@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import resource
 import tempfile
 import time
 import uuid
@@ -28,12 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from peak_rss import peak_rss_mb
+
 AS_OF = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACCOUNTS, DAYS = 1_000, 90
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _case(kind: str, url: str, events_target: int | None, out: Any) -> None:
@@ -53,7 +50,7 @@ def _case(kind: str, url: str, events_target: int | None, out: Any) -> None:
         if kind == "baseline":
             product_db.event_sink = writers.EventSink  # type: ignore[assignment]
         events = write_demo_db(url, spec).events
-    out.put((time.perf_counter() - started, events, _peak_mb()))
+    out.put((time.perf_counter() - started, events, peak_rss_mb()))
 
 
 def _run(kind: str, url: str, events_target: int | None = None) -> tuple[float, int, float]:

@@ -40,7 +40,6 @@ import argparse
 import dataclasses
 import multiprocessing as mp
 import os
-import resource
 import sqlite3
 import tempfile
 import time
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from peak_rss import peak_rss_mb
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ZONE = "Europe/Berlin"
@@ -273,11 +273,10 @@ def _child_pull(
     report = pull(settings, store, source=source)
     elapsed = time.perf_counter() - started
     source.dispose()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put(
         {
             "elapsed": elapsed,
-            "peak_mb": peak_kb / 1024,
+            "peak_mb": peak_rss_mb(),
             "events": report.events_read,
             "new": report.events_new,
             "rollup_rows": report.rollup_rows,

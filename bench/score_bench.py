@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from peak_rss import peak_rss_mb
 
 DAYS = 90
 SEED = 20261123
@@ -122,7 +122,7 @@ def measure(n: int) -> dict[str, float]:
         "first_run_s": first_run,
         "first_run_cpu_s": first_cpu,
         "incremental_s": incremental,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
