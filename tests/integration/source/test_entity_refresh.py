@@ -41,6 +41,12 @@ def hashes(store: sa.Engine, table: str) -> dict[str, str | None]:
         return dict(conn.execute(sa.text(f"SELECT {key}, source_hash FROM {table}")).all())
 
 
+def name_of(store: sa.Engine, account_id: str) -> str | None:
+    account = store_accounts.get_account(store, account_id)
+    assert account is not None
+    return account.name
+
+
 def seeded(db: SourceDB) -> None:
     db.create_generic()
     db.insert("accounts", ACCOUNTS)
@@ -101,9 +107,7 @@ def test_rows_written_by_anything_else_are_parsed_again(
 
     report = pull(settings, sqlite_store)
     assert report.accounts_changed == 1
-    restored = store_accounts.get_account(sqlite_store, "a1")
-    assert restored is not None
-    assert restored.name == "Acme"
+    assert name_of(sqlite_store, "a1") == "Acme"
 
 
 def test_a_full_pull_parses_every_row_again(
@@ -123,9 +127,7 @@ def test_a_full_pull_parses_every_row_again(
     assert pull(settings, sqlite_store).accounts_changed == 0  # the source row is unchanged
     full = pull(settings, sqlite_store, full=True)
     assert full.accounts_changed == 1
-    acme = store_accounts.get_account(sqlite_store, "a1")
-    assert acme is not None
-    assert acme.name == "Acme"
+    assert name_of(sqlite_store, "a1") == "Acme"
 
 
 def test_a_new_way_of_parsing_or_reading_makes_every_row_new_once(
@@ -146,9 +148,7 @@ def test_a_new_way_of_parsing_or_reading_makes_every_row_new_once(
     renamed = sqlite_source.settings(tables={"accounts": {"columns": {"name": "tier"}}})
     report = pull(renamed, sqlite_store)
     assert report.accounts_changed == 3
-    acme = store_accounts.get_account(sqlite_store, "a1")
-    assert acme is not None
-    assert acme.name == "gold"
+    assert name_of(sqlite_store, "a1") == "gold"
 
 
 def test_an_id_read_twice_is_reported_on_every_run(
