@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
+
+from connector.source import fingerprint
 from connector.source.fingerprint import RowHasher
 
 SQL = "SELECT accounts.account_id, accounts.name FROM accounts"
@@ -33,3 +36,13 @@ def test_how_rows_are_read_is_part_of_the_hash() -> None:
     base = RowHasher(SQL, ())(row)
     assert RowHasher(SQL.replace("name", "company"), ())(row) != base
     assert RowHasher(SQL, ("tier",))(row) != base
+
+
+def test_the_parsing_code_is_part_of_the_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = ("a1", "Acme")
+    base = RowHasher(SQL, ())(row)
+    monkeypatch.setattr(fingerprint, "_parsing_code", lambda: "edited")
+    assert RowHasher(SQL, ())(row) != base
+    monkeypatch.undo()
+    assert fingerprint._parsing_code()  # the installed package ships its source
+    assert RowHasher(SQL, ())(row) == base
