@@ -42,20 +42,30 @@ from connector.source.timezones import DayBucketer
 
 #: PostgreSQL work_mem for the rollup queries (a cap per hash table, not an allocation).
 PG_WORK_MEM = "128MB"
+#: MySQL / MariaDB: the size an in-memory temporary table (a GROUP BY's groups) may reach
+#: before it moves to disk; a cap, not an allocation, like `PG_WORK_MEM`.
+MYSQL_TMP_TABLE_BYTES = 256 * 1024 * 1024
 
 
 def tune_session(conn: sa.Connection) -> None:
-    """Settings for this read transaction only (SET LOCAL) that suit one big GROUP BY.
+    """Settings that suit one big GROUP BY, for this read transaction where the engine allows.
 
     PostgreSQL: hash aggregation rather than sorting every event (the planner cannot
     estimate how few groups there are, and would sort, spilling to disk), memory for it, and
     no JIT (compiling the expressions costs more than it saves on a single pass). The rollup
     queries have no ORDER BY, so disabling sorts only steers the GROUP BYs.
+
+    MySQL / MariaDB group in a temporary table, which moves to disk past 16 MB by default:
+    the event-name rollup of 1 M events took 8.5 s on disk and 2.8 s in memory. They have no
+    SET LOCAL, so the limit stays on this connection, which is the connector's own.
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
         conn.exec_driver_sql("SET LOCAL enable_sort = off")
         conn.exec_driver_sql("SET LOCAL jit = off")
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        for name in ("tmp_table_size", "max_heap_table_size"):
+            conn.exec_driver_sql(f"SET SESSION {name} = {MYSQL_TMP_TABLE_BYTES:d}")
 
 
 #: Dialects that materialise a CTE used twice, so both rollups come from one pass.

@@ -1,14 +1,17 @@
-"""The source engine: SQLite's sorter given helper threads, an unusable URL named in the error."""
+"""The source engine: SQLite's sorter given helper threads, rollup sessions tuned for their
+GROUP BY, an unusable URL named in the error."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from sourcedb import SourceDB
 
 from connector.config import settings_from_data
 from connector.errors import ConfigError
 from connector.source.engine import SQLITE_SORT_THREADS, make_source_engine
+from connector.source.pushdown import MYSQL_TMP_TABLE_BYTES, PG_WORK_MEM, tune_session
 
 
 def test_sqlite_sessions_sort_with_helper_threads(tmp_path: Path) -> None:
@@ -24,3 +27,22 @@ def test_unusable_url_is_a_config_error_naming_the_key() -> None:
     settings = settings_from_data({"source": {"url": "nosuchdb://x/y"}}, None, {})
     with pytest.raises(ConfigError, match=r"source\.url"):
         make_source_engine(settings)
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_rollup_sessions_group_in_memory(backend: str, request: pytest.FixtureRequest) -> None:
+    """The GROUP BY settings a pushed-down read makes: in force on PostgreSQL for its own
+    transaction only, on MySQL / MariaDB for the session (there is no SET LOCAL)."""
+    source_db: SourceDB = request.getfixturevalue(f"{backend}_source")
+    with source_db.engine.connect() as conn:
+        tune_session(conn)
+        if backend == "postgres":
+            assert conn.exec_driver_sql("SHOW work_mem").scalar() == PG_WORK_MEM
+            assert conn.exec_driver_sql("SHOW enable_sort").scalar() == "off"
+            conn.rollback()
+            assert conn.exec_driver_sql("SHOW work_mem").scalar() != PG_WORK_MEM
+        else:
+            sizes = conn.exec_driver_sql(
+                "SELECT @@SESSION.tmp_table_size, @@SESSION.max_heap_table_size"
+            ).one()
+            assert tuple(sizes) == (MYSQL_TMP_TABLE_BYTES, MYSQL_TMP_TABLE_BYTES)
