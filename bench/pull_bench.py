@@ -3,8 +3,9 @@
     PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
         [--time-ordered] [--no-updated-at] [--streaming-events M]
 
-For each source backend the events are generated inside the database itself (PostgreSQL
-`generate_series`, SQLite a recursive CTE), so loading is fast and nothing large passes
+Backends: `postgres`, `sqlite` (the default pair) and `mysql` (a MariaDB server). For each
+the events are generated inside the database itself (PostgreSQL `generate_series`, SQLite a
+recursive CTE, MariaDB its Sequence engine), so loading is fast and nothing large passes
 through Python. Activity is realistic in shape: events fall on active user-days (40 events
 each by default), each user-day touches one or two modules, durations are present on half
 of the events, and the configured time zone has daylight-saving changes (Europe/Berlin).
@@ -53,6 +54,7 @@ import sqlalchemy as sa
 from peak_rss import peak_rss_mb
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
 ZONE = "Europe/Berlin"
 EVENT_NAMES = 12
 MODULES = 4
@@ -112,6 +114,21 @@ SELECT 'e' || (:offset + g),
                 '-' || ((g * 7919) % :spread) || ' seconds'),
        CASE WHEN g % 2 = 0 THEN (g % 300) ELSE NULL END
 FROM x
+"""
+
+
+_MYSQL_EVENTS = """
+INSERT INTO {db}.events (event_id, account_id, user_id, event, module, occurred_at,
+                         duration_seconds)
+SELECT CONCAT('e', :offset + g),
+       CONCAT('a', (s % :users) DIV :upa),
+       CONCAT('u', s % :users),
+       CONCAT('event_', (s + g) % {names}),
+       CONCAT('module_', (s + (g % 2)) % {modules}),
+       :end_at - INTERVAL (((s DIV :users) + (s % :users) * 7) % :days) DAY
+               - INTERVAL ((g * 7919) % :spread) SECOND,
+       CASE WHEN g % 2 = 0 THEN (g % 300) ELSE NULL END
+FROM (SELECT seq AS g, (seq * 2654435761) % :slots AS s FROM seq_1_to_{n}) AS x
 """
 
 
@@ -214,6 +231,36 @@ def add_postgres(
     engine.dispose()
 
 
+def _mysql_events(
+    conn: sa.Connection,
+    db: str,
+    shape: Shape,
+    n: int,
+    offset: int,
+    end_at: datetime,
+    days: int,
+    spread: int = 3_000,
+) -> None:
+    """MariaDB's `seq_1_to_N` (its Sequence engine) numbers the events."""
+    sql = _MYSQL_EVENTS.format(db=db, names=EVENT_NAMES, modules=MODULES, n=n)
+    params = _params(shape, n, offset, end_at.replace(tzinfo=None), days, spread)
+    conn.execute(sa.text(sql), params)
+    conn.execute(sa.text(f"ANALYZE TABLE {db}.events"))
+
+
+def build_mysql(url: str, db: str, shape: Shape, end_at: datetime) -> None:
+    """A MariaDB database `db` on the server of `url` (DATETIME(6) times, no time zone)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{db}`"))
+        for stmt in _ddl(f"{db}.", shape.updated_at):
+            conn.execute(sa.text(stmt.replace("TIMESTAMP", "DATETIME(6)")))
+        _insert_people(conn, f"{db}.", shape, end_at)
+        conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {db}.events (occurred_at)"))
+        _mysql_events(conn, db, shape, shape.events, 0, end_at, shape.days)
+    engine.dispose()
+
+
 def build_sqlite(path: Path, shape: Shape, end_at: datetime, time_ordered: bool = False) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
@@ -308,22 +355,79 @@ def _in_child(target: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-def _add(
-    pg_url: str,
-    schema: str | None,
-    workdir: Path,
+@dataclass(frozen=True)
+class BenchSource:
+    """One product database under benchmark: where pulls read it and how it is reached."""
+
+    name: str  # postgres, sqlite or mysql
+    url: str  # what pulls connect to
+    schema: str | None  # PostgreSQL: the schema holding the tables
+    table: str  # the events table, as the baseline names it
+    server: str  # PostgreSQL / MariaDB: the server URL it was built through
+
+    def add(self, shape: Shape, n: int, offset: int, end_at: datetime, spread: int) -> None:
+        """`n` new events in the `spread` seconds before `end_at`, then written to disk."""
+        at = end_at.replace(microsecond=0)
+        if self.name == "postgres":
+            assert self.schema is not None
+            add_postgres(self.server, self.schema, shape, n, offset, at, spread)
+        elif self.name == "mysql":
+            engine = sa.create_engine(self.server)
+            with engine.begin() as conn:
+                _mysql_events(conn, self.table.split(".")[0], shape, n, offset, at, 1, spread)
+            engine.dispose()
+        else:
+            _sqlite_events(
+                Path(sa.make_url(self.url).database or ""), shape, n, offset, end_at, 1, spread
+            )
+        os.sync()
+
+    def drop(self) -> None:
+        if self.name == "sqlite":
+            return  # in the run's temporary directory
+        engine = sa.create_engine(self.server)
+        with engine.begin() as conn:
+            if self.name == "postgres":
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            else:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{self.table.split('.')[0]}`"))
+        engine.dispose()
+
+
+def build_source(
+    name: str,
     shape: Shape,
-    n: int,
-    offset: int,
     end_at: datetime,
-    spread: int,
-) -> None:
-    """`n` new events in the `spread` seconds before `end_at`, then written out to disk."""
-    if schema:
-        add_postgres(pg_url, schema, shape, n, offset, end_at.replace(microsecond=0), spread)
-    else:
-        _sqlite_events(workdir / "product.db", shape, n, offset, end_at, 1, spread)
-    os.sync()
+    servers: dict[str, str],
+    path: Path,
+    time_ordered: bool = False,
+) -> BenchSource:
+    """Generate the product database of `shape` on backend `name` (SQLite: at `path`)."""
+    if name == "postgres":
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        source = BenchSource(name, servers[name], schema, f"{schema}.events", servers[name])
+        try:
+            build_postgres(source.server, schema, shape, end_at, time_ordered)
+        except BaseException:
+            source.drop()
+            raise
+        return source
+    if name == "mysql":
+        if time_ordered:
+            raise SystemExit("--time-ordered: PostgreSQL and SQLite sources only")
+        db = f"bench_{uuid.uuid4().hex[:8]}"
+        url = sa.make_url(servers[name]).set(database=db).render_as_string(hide_password=False)
+        source = BenchSource(name, url, None, f"{db}.events", servers[name])
+        try:
+            build_mysql(source.server, db, shape, end_at)
+        except BaseException:
+            source.drop()
+            raise
+        return source
+    if name != "sqlite":
+        raise SystemExit(f"unknown backend {name!r}: postgres, sqlite or mysql")
+    build_sqlite(path, shape, end_at, time_ordered)
+    return BenchSource(name, f"sqlite:///{path}", None, "events", "")
 
 
 @dataclass(frozen=True)
@@ -381,15 +485,14 @@ def source_work(url: str, schema: str) -> SourceWork:
     return SourceWork(int(rows or 0), _server_cpu(str(directory)))
 
 
-def _measured_pull(
-    source_url: str, schema: str | None, store_url: str, pg_url: str
-) -> dict[str, Any]:
+def _measured_pull(source: BenchSource, store_url: str) -> dict[str, Any]:
     """A pushed-down pull in its own process; on PostgreSQL with what the source read."""
-    before = source_work(pg_url, schema) if schema else None
-    run = _in_child(_child_pull, source_url, schema, store_url, "always")
+    schema = source.schema
+    before = source_work(source.server, schema) if schema else None
+    run = _in_child(_child_pull, source.url, schema, store_url, "always")
     if schema and before is not None:
         time.sleep(0.5)  # the ended backends' statistics reach the shared views
-        run["source"] = source_work(pg_url, schema) - before
+        run["source"] = source_work(source.server, schema) - before
     return run
 
 
@@ -407,7 +510,7 @@ def _migrated_store(path: Path) -> str:
 def run_backend(
     name: str,
     shape: Shape,
-    pg_url: str,
+    servers: dict[str, str],
     workdir: Path,
     streaming_events: int,
     time_ordered: bool = False,
@@ -419,33 +522,26 @@ def run_backend(
         + (", stored in event-time order" if time_ordered else "")
         + ("" if shape.updated_at else ", accounts and users without updated_at")
     ]
-    schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
+    started = time.perf_counter()
+    source = build_source(name, shape, end_at, servers, workdir / "product.db", time_ordered)
     try:
-        started = time.perf_counter()
-        if schema:
-            build_postgres(pg_url, schema, shape, end_at, time_ordered)
-            source_url, table = pg_url, f"{schema}.events"
-        else:
-            db = workdir / "product.db"
-            build_sqlite(db, shape, end_at, time_ordered)
-            source_url, table = f"sqlite:///{db}", "events"
         os.sync()  # the load's written pages reach the disk now, not while a pull is timed
         lines.append(f"  load (not measured): {time.perf_counter() - started:.1f} s")
-        base = _in_child(_child_baseline, source_url, table)
+        base = _in_child(_child_baseline, source.url, source.table)
         store1 = _migrated_store(workdir / f"store_{name}.db")
-        first = _measured_pull(source_url, schema, store1, pg_url)
+        first = _measured_pull(source, store1)
         new = max(1, shape.events // 100)
-        _add(pg_url, schema, workdir, shape, new, shape.events, datetime.now(UTC), 3_000)
-        second = _measured_pull(source_url, schema, store1, pg_url)
+        source.add(shape, new, shape.events, datetime.now(UTC), 3_000)
+        second = _measured_pull(source, store1)
         # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
         small = max(1, shape.events // 1_000)
         mark = second["watermark"]
         time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
         now = datetime.now(UTC).replace(microsecond=0)
         spread = int((now - mark).total_seconds()) - 1
-        _add(pg_url, schema, workdir, shape, small, shape.events + new, now, spread)
-        third = _measured_pull(source_url, schema, store1, pg_url)
-        quiet = _measured_pull(source_url, schema, store1, pg_url)
+        source.add(shape, small, shape.events + new, now, spread)
+        third = _measured_pull(source, store1)
+        quiet = _measured_pull(source, store1)
         rate = first["events"] / first["elapsed"]
 
         def later(label: str, run: dict[str, Any]) -> str:
@@ -454,24 +550,24 @@ def run_backend(
                 f"{run['events']:,} events {how}, {run['new']:,} new; rollup rows written:"
                 f" {run['rollup_rows']:,} usage, {run['event_rows']:,} event"
             )
-            source = ""
+            work = ""
             if "source" in run:
-                work, base = run["source"], first["source"]
-                source = f"\n{'':34}source work ÷ first: rows read {work.rows / base.rows:6.4f}"
-                if work.cpu is not None and base.cpu:
-                    source += f"  server CPU {work.cpu / base.cpu:6.4f}"
+                spent, base = run["source"], first["source"]
+                work = f"\n{'':34}source work ÷ first: rows read {spent.rows / base.rows:6.4f}"
+                if spent.cpu is not None and base.cpu:
+                    work += f"  server CPU {spent.cpu / base.cpu:6.4f}"
             return (
                 f"  {label:<32}{run['elapsed']:8.2f} s  "
                 f"ratio to first {run['elapsed'] / first['elapsed']:6.3f}  "
                 f"peak RSS {run['peak_mb']:6.0f} MB  ({what if run['events'] else 'nothing read'})"
-                + source
+                + work
             )
 
-        if schema:
-            work = first["source"]
-            cpu = f", {work.cpu:.2f} s of server CPU" if work.cpu is not None else ""
+        if "source" in first:
+            spent = first["source"]
+            cpu = f", {spent.cpu:.2f} s of server CPU" if spent.cpu is not None else ""
             lines.append(
-                f"  source work, first pull: {work.rows:,} rows and index entries read{cpu}"
+                f"  source work, first pull: {spent.rows:,} rows and index entries read{cpu}"
                 " (later pulls as ratios)"
             )
         lines += [
@@ -485,40 +581,35 @@ def run_backend(
             later("quiet pull (nothing new):", quiet),
         ]
         if streaming_events:
-            lines += _streaming(name, shape, streaming_events, pg_url, workdir)
+            lines += _streaming(name, shape, streaming_events, servers, workdir)
     finally:
-        if schema:
-            engine = sa.create_engine(pg_url)
-            with engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+        source.drop()
     return lines
 
 
-def _streaming(name: str, shape: Shape, n: int, pg_url: str, workdir: Path) -> list[str]:
+def _streaming(
+    name: str, shape: Shape, n: int, servers: dict[str, str], workdir: Path
+) -> list[str]:
     small = dataclasses.replace(shape, events=n)
     end_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    schema = f"bench_{uuid.uuid4().hex[:8]}" if name == "postgres" else None
+    source = build_source(name, small, end_at, servers, workdir / "product_small.db")
     try:
-        if schema:
-            build_postgres(pg_url, schema, small, end_at)
-            source_url = pg_url
-        else:
-            db = workdir / "product_small.db"
-            build_sqlite(db, small, end_at)
-            source_url = f"sqlite:///{db}"
         push = _in_child(
-            _child_pull, source_url, schema, _migrated_store(workdir / f"s1_{name}.db"), "always"
+            _child_pull,
+            source.url,
+            source.schema,
+            _migrated_store(workdir / f"s1_{name}.db"),
+            "always",
         )
         stream = _in_child(
-            _child_pull, source_url, schema, _migrated_store(workdir / f"s2_{name}.db"), "never"
+            _child_pull,
+            source.url,
+            source.schema,
+            _migrated_store(workdir / f"s2_{name}.db"),
+            "never",
         )
     finally:
-        if schema:
-            engine = sa.create_engine(pg_url)
-            with engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+        source.drop()
     return [
         f"  streamed first pull of {n:,}:   {stream['elapsed']:8.2f} s  "
         f"{stream['events'] / stream['elapsed']:12,.0f} events/s  "
@@ -539,6 +630,11 @@ def main() -> None:
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument(
         "--pg-url", default=os.environ.get("CONNECTOR_TEST_POSTGRES_URL", DEFAULT_PG)
+    )
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("CONNECTOR_TEST_MYSQL_URL", DEFAULT_MYSQL),
+        help="a MariaDB server (the `mysql` backend; its Sequence engine generates the events)",
     )
     parser.add_argument(
         "--streaming-events",
@@ -571,7 +667,7 @@ def main() -> None:
             for line in run_backend(
                 name.strip(),
                 shape,
-                args.pg_url,
+                {"postgres": args.pg_url, "mysql": args.mysql_url},
                 Path(tmp),
                 args.streaming_events,
                 args.time_ordered,
