@@ -256,8 +256,10 @@ def build_mysql(url: str, db: str, shape: Shape, end_at: datetime) -> None:
         for stmt in _ddl(f"{db}.", shape.updated_at):
             conn.execute(sa.text(stmt.replace("TIMESTAMP", "DATETIME(6)")))
         _insert_people(conn, f"{db}.", shape, end_at)
-        conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {db}.events (occurred_at)"))
         _mysql_events(conn, db, shape, shape.events, 0, end_at, shape.days)
+        # After the load, as on PostgreSQL: kept up row by row, it made 5 M events load 3× slower.
+        conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {db}.events (occurred_at)"))
+        conn.execute(sa.text(f"ANALYZE TABLE {db}.events"))
     engine.dispose()
 
 
