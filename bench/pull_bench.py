@@ -367,6 +367,11 @@ class BenchSource:
     table: str  # the events table, as the baseline names it
     server: str  # PostgreSQL / MariaDB: the server URL it was built through
 
+    @property
+    def database(self) -> str:
+        """The database the pulls' URL names: MariaDB's database, SQLite's file."""
+        return sa.make_url(self.url).database or ""
+
     def add(self, shape: Shape, n: int, offset: int, end_at: datetime, spread: int) -> None:
         """`n` new events in the `spread` seconds before `end_at`, then written to disk."""
         at = end_at.replace(microsecond=0)
@@ -376,12 +381,10 @@ class BenchSource:
         elif self.name == "mysql":
             engine = sa.create_engine(self.server)
             with engine.begin() as conn:
-                _mysql_events(conn, self.table.split(".")[0], shape, n, offset, at, 1, spread)
+                _mysql_events(conn, self.database, shape, n, offset, at, 1, spread)
             engine.dispose()
         else:
-            _sqlite_events(
-                Path(sa.make_url(self.url).database or ""), shape, n, offset, end_at, 1, spread
-            )
+            _sqlite_events(Path(self.database), shape, n, offset, end_at, 1, spread)
         os.sync()
 
     def drop(self) -> None:
@@ -392,7 +395,7 @@ class BenchSource:
             if self.name == "postgres":
                 conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
             else:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{self.table.split('.')[0]}`"))
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{self.database}`"))
         engine.dispose()
 
 
