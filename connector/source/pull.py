@@ -207,7 +207,8 @@ class _Puller:
             newest: datetime | None = mark.time if mark else None
             hasher = RowHasher(str(rel.query.compile(src)), rel.extras)
             result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)
-            id_at = list(result.keys()).index(id_col)
+            columns = tuple(result.keys())
+            id_at = columns.index(id_col)
             for chunk in result.partitions(_ENTITY_BATCH):
                 # `pull --full` parses every row again; other runs skip rows read unchanged.
                 if self.full:
@@ -217,7 +218,7 @@ class _Puller:
                 rows: dict[str, dict[str, Any]] = {}
                 bad: list[tuple[str, str, dict[str, Any]]] = []
                 for values, source_hash in todo:
-                    raw = values._mapping
+                    raw = dict(zip(columns, values, strict=True))  # faster to read than a Row
                     row, issues = to_row(raw, rel.extras)
                     duplicate = row is not None and row[id_col] in rows
                     if row is None or issues or duplicate:

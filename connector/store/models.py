@@ -42,6 +42,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        """On SQLite, the text SQLAlchemy's own DATETIME would store, made in one step: the
+        two-stage default cost 2.5 µs a value, and a pull writes millions of them. The last
+        value is remembered: a batch stamps every row with the same instant."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        last: tuple[datetime | None, str | None] = (None, None)
+
+        def process(value: datetime | None) -> str | None:
+            nonlocal last
+            if value is None:
+                return None
+            seen, text = last
+            if value is seen:
+                return text
+            moment = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+            text = moment.isoformat(" ", "microseconds")
+            last = (value, text)
+            return text
+
+        return process
+
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None

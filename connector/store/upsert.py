@@ -38,19 +38,43 @@ def upsert(
     keys: Sequence[str],
     update: Sequence[str] | None = None,
 ) -> None:
-    """Insert `rows`, updating the non-key columns (or `update`) where the key exists."""
+    """Insert `rows` (all with the same columns), updating the non-key columns (or `update`)
+    where the key exists.
+
+    The statement goes straight to the driver, each value converted by its column type's own
+    bind processor, so the database receives what SQLAlchemy would send. SQLAlchemy's
+    per-row parameter handling cost more than the insert itself (500,000 users: 10 of 21 s).
+    """
     if not rows:
         return
-    stmt = _insert(conn, table)
-    columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    names = list(rows[0])
+    columns = update if update is not None else [c for c in names if c not in keys]
     if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
-        )
+        action = "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
     else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        action = "DO NOTHING"
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)}"
+        f" ({', '.join(quote(n) for n in names)})"
+        f" VALUES ({', '.join([param_marker(conn)] * len(names))})"
+        f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"
+    )
+    processors = [
+        (i, process)
+        for i, name in enumerate(names)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+
+    def values(row: dict[str, Any]) -> list[Any]:
+        out = [row[name] for name in names]
+        for i, process in processors:
+            out[i] = process(out[i])
+        return out
+
     for chunk in batched(rows):
-        conn.execute(stmt, chunk)
+        conn.exec_driver_sql(sql, [tuple(values(row)) for row in chunk])
 
 
 def insert_ignore(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from connector.store.accounts import content_hash
 from connector.store.upsert import batched
@@ -27,3 +27,19 @@ def test_hash_sees_every_content_change() -> None:
 def test_batched_splits_without_losing_rows() -> None:
     chunks = list(batched(range(12), 5))
     assert chunks == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
+
+
+def test_hash_is_the_one_stored_by_earlier_versions() -> None:
+    """A stored row whose content is unchanged must keep its hash across versions: a new
+    hash would count every account and user as changed once and rewrite them all."""
+    row = {
+        "account_id": "a1",
+        "name": "Acme",
+        "licenses": 10,
+        "created_at": datetime(2026, 1, 1, 9, 30, tzinfo=UTC),
+        "paid_at": datetime(2026, 2, 1, tzinfo=timezone(timedelta(hours=2))),
+        "attributes": {"tier": "gold", "seats": [1, 2]},
+        "source_updated_at": None,
+        "updated_at": datetime(2026, 3, 1, tzinfo=UTC),
+    }
+    assert content_hash(row) == "682255161ad83222a4dfb70acb020ac845f5cb1aba06bcf768b48d7075f3c5ab"
