@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connector.store.upsert import driver_errors
+
 #: Parameter types every driver binds unchanged (SQLAlchemy would not process them).
 _PLAIN = (str, int, float, type(None))
 
@@ -25,13 +27,8 @@ def rows_in_chunks(conn: sa.Connection, query: sa.Executable, size: int) -> Iter
 
     Driver errors are raised as SQLAlchemy's, as from any other statement.
     """
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    try:
+    with driver_errors(conn, str(query)):
         yield from _chunks(conn, query, size)
-    except dbapi_error as exc:
-        raise sa.exc.DBAPIError.instance(
-            str(query), None, exc, dbapi_error, dialect=conn.dialect
-        ) from exc
 
 
 def for_driver(conn: sa.Connection, query: sa.Executable) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from connector.clock import now
 from connector.store.models import Account, User
-from connector.store.upsert import batched, param_marker, upsert
+from connector.store.upsert import batched, driver_errors, param_marker, upsert
 
 ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
 USERS = User.__table__  # type: ignore[attr-defined]
@@ -101,18 +102,22 @@ def source_hashes(conn: sa.Connection, kind: str, ids: Sequence[str]) -> dict[st
     """The stored source-row hashes of these accounts or users (`kind`), where there is one.
 
     Asked for every row of every run when the source has no `updated_at`, so the lookup goes
-    straight to the driver: SQLAlchemy's rendering of a thousand ids costs more than the query.
+    straight to the driver's cursor (in this connection's transaction): SQLAlchemy's
+    rendering of a thousand ids, and a Row for each answer, cost more than the query.
     """
     table, key = (ACCOUNTS, "account_id") if kind == "accounts" else (USERS, "user_id")
     marker = param_marker(conn)
     found: dict[str, str] = {}
-    for chunk in batched(ids, _LOOKUP):
-        markers = ", ".join([marker] * len(chunk))
-        sql = (
-            f"SELECT {key}, source_hash FROM {table.name}"
-            f" WHERE {key} IN ({markers}) AND source_hash IS NOT NULL"
-        )
-        found.update(conn.exec_driver_sql(sql, tuple(chunk)).all())
+    sql = (
+        f"SELECT {key}, source_hash FROM {table.name}"
+        f" WHERE {key} IN ({{markers}}) AND source_hash IS NOT NULL"
+    )
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    with driver_errors(conn, sql), closing(driver.cursor()) as cursor:
+        for chunk in batched(ids, _LOOKUP):
+            cursor.execute(sql.format(markers=", ".join([marker] * len(chunk))), tuple(chunk))
+            found.update(cursor.fetchall())
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -23,6 +24,19 @@ def batched(rows: Iterable[Any], size: int = BATCH_ROWS) -> Iterator[list[Any]]:
 def param_marker(conn: sa.Connection) -> str:
     """The driver's placeholder, for SQL handed to it directly (`exec_driver_sql`)."""
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+@contextmanager
+def driver_errors(conn: sa.Connection, statement: str) -> Iterator[None]:
+    """Errors of work done on the driver's own cursor raised as SQLAlchemy's, as from any
+    other statement (callers handle `sqlalchemy.exc.SQLAlchemyError`)."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as exc:
+        raise sa.exc.DBAPIError.instance(
+            statement, None, exc, dbapi_error, dialect=conn.dialect
+        ) from exc
 
 
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from connector.store.models import Account, SalesforceCache
-from connector.store.upsert import upsert
+from connector.store.upsert import driver_errors, upsert
 
 ACCOUNTS = Account.__table__  # type: ignore[attr-defined]
 CACHE = SalesforceCache.__table__  # type: ignore[attr-defined]
@@ -81,3 +82,18 @@ def test_rows_written_directly_read_back_like_sqlalchemy_writes(store: sa.Engine
             )
         }
     assert raw["fast"] == raw["plain"]
+
+
+def test_work_on_the_driver_cursor_fails_as_sqlalchemy_errors(store: sa.Engine) -> None:
+    with store.connect() as conn:
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        sql = "SELECT * FROM no_such_table"
+        with (
+            pytest.raises(sa.exc.DBAPIError, match="no_such_table") as caught,
+            driver_errors(conn, sql),
+        ):
+            driver.cursor().execute(sql)
+    # The driver's own error is kept, as SQLAlchemy keeps it for its statements.
+    assert isinstance(caught.value.orig, Exception)
+    assert type(caught.value) is not sa.exc.DBAPIError  # the specific kind, as SQLAlchemy raises
