@@ -92,6 +92,8 @@ class SourceSettings(_Section):
     late_window_reread: Literal["changed", "all"] = "changed"
     pushdown: Literal["auto", "always", "never"] = "auto"
     chunk_size: int = Field(default=50_000, ge=100)
+    # Connections a pushed-down read may use at once (None: decided per engine).
+    parallel_reads: int | None = Field(default=None, ge=1, le=16)
     max_future_minutes: int = Field(default=60, ge=0)
     tables: dict[Literal["accounts", "users", "events"], SourceTable] = Field(default_factory=dict)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)

@@ -468,6 +468,7 @@ class _Puller:
                     self.chunk,
                     users_sink,
                     plan.users,
+                    self.settings.source.parallel_reads,
                 )
             else:
                 read = read_streaming(

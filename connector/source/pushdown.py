@@ -9,7 +9,7 @@ chunks, so memory stays flat whatever the source size.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import date
 from typing import Any
@@ -251,12 +251,14 @@ def read_pushdown(
     chunk_size: int,
     users_sink: UsersSink | None = None,
     users: str | None = None,
+    parallel: int | None = None,
 ) -> EventsRead:
     """Roll up the window inside the source database; feed the groups to the sinks.
 
     On a dialect that can fan out, the read is split into partitions of the accounts that
-    the database computes at the same time (see `connector.source.fanout`); a read of
-    de-duplicated events stays in one piece (each partition would rank the whole window).
+    the database computes at the same time (see `connector.source.fanout`; `parallel` is
+    `source.parallel_reads`); a read of de-duplicated events stays in one piece (each
+    partition would rank the whole window).
 
     `users` (see `single_pass_query`; single-pass dialects only) sends event names per user
     to `users_sink`: for the newest day after a rebuild, or instead of `event_sink` when the
@@ -364,10 +366,17 @@ def read_pushdown(
         if users_sink is not None and users is not None:
             users_sink(user_rows(of_kind(2)))
 
-    if conn.dialect.name in SINGLE_PASS_DIALECTS:
-        window_events = sa.select(ev.c.event_id).where(time_filter(ev, bucketer, window))
-        split = FanOut() if read.duplicates else plan_fan_out(conn, window_events)
-        partitions = split.partitions
+    dialect = conn.dialect.name
+    window_events = sa.select(ev.c.event_id).where(time_filter(ev, bucketer, window))
+    split = FanOut() if read.duplicates else plan_fan_out(conn, window_events, parallel)
+    partitions = split.partitions
+    parts = [
+        annotated(
+            ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions, dialect)
+        )
+        for k in range(partitions if partitions > 1 else 0)
+    ]
+    if dialect in SINGLE_PASS_DIALECTS:
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None
         if partitions == 1:
@@ -378,24 +387,25 @@ def read_pushdown(
                 consume(itertools.chain.from_iterable(chunks))
         else:
             queries = [
-                single_pass_query(
-                    annotated(
-                        ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions)
-                    ),
-                    arrival_is_event_time,
-                    all_new,
-                    users,
-                )
-                for k in range(partitions)
+                single_pass_query(part, arrival_is_event_time, all_new, users) for part in parts
             ]
-            parts = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
-            with closing(parts):
-                for rows in parts:
+            results = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
+            with closing(results):
+                for rows in results:
                     consume(iter(rows))
-    else:
+    elif partitions == 1:
         unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
         named = streamed.execute(_event_query_one_step(a))
         event_sink(event_rows(iter(named), (0, 1, 2, 3, 4, 5)))
+    else:
+        # Two passes, each fanned out: the usage rollup's partitions, then the event names'.
+        def each(queries: list[sa.Select[Any]]) -> Iterator[Iterator[Sequence[Any]]]:
+            return fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
+
+        with closing(each([_usage_query(part) for part in parts])) as results:
+            unknown = usage_sink(usage_group(*row) for rows in results for row in rows)
+        with closing(each([_event_query_one_step(part) for part in parts])) as results:
+            event_sink(event_rows(itertools.chain.from_iterable(results), (0, 1, 2, 3, 4, 5)))
     return read_finish(conn, rel, a, read, raw_max[0] if raw_max else None, bucketer, unknown)
 
 

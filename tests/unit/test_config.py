@@ -76,3 +76,12 @@ def test_the_example_config_is_valid() -> None:
     s = load_settings(example, env={"SF_CLIENT_ID": "id"})
     assert s.salesforce.client_id == "id"
     assert s.source.preset == "generic"
+
+
+def test_parallel_reads_is_decided_per_engine_unless_set(tmp_path: Path) -> None:
+    assert load_settings(None, env={}).source.parallel_reads is None
+    env = {"CONNECTOR__SOURCE__PARALLEL_READS": "3"}
+    assert load_settings(None, env=env).source.parallel_reads == 3
+    p = write(tmp_path, "source:\n  parallel_reads: 0\n")
+    with pytest.raises(ConfigError, match=rf"{p}:2 \(source\.parallel_reads\)"):
+        load_settings(p, env={})

@@ -106,6 +106,9 @@ def test_large_reads_are_staggered_small_ones_run_at_once(
         assert plan_fan_out(conn, last_hour) == FanOut(partitions=3, concurrency=3)
         conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
         assert plan_fan_out(conn, everything) == FanOut(partitions=1, concurrency=1)
+        # source.parallel_reads, when set, decides instead of the server's setting.
+        assert plan_fan_out(conn, everything, 2) == FanOut(partitions=2, concurrency=1)
+        assert plan_fan_out(conn, last_hour, 2) == FanOut(partitions=2, concurrency=2)
 
 
 def test_partitions_read_through_the_driver_match_sqlalchemy(postgres_source: SourceDB) -> None:

@@ -66,6 +66,7 @@ def test_stopping_early_releases_the_partitions(engine: sa.Engine) -> None:
 def test_sqlite_is_never_split(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         assert partition_count(conn) == 1
+        assert partition_count(conn, 4) == 1  # not even when configured
 
 
 def test_the_gate_lets_partitions_start_in_order_at_most_width_at_once() -> None:

@@ -1,0 +1,118 @@
+"""MySQL / MariaDB: a pushed-down read is split by account across connections, and the
+split changes nothing in the rollups."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sourcedb import SourceDB, expected_rollups, naive, stored_rollups
+
+from connector import clock
+from connector.source import pushdown
+from connector.source.fanout import FanOut, partition_clause, partition_count, plan_fan_out
+from connector.source.pull import pull
+from connector.store import migrate
+from connector.store.engine import make_store_engine
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    clock.freeze(NOW)
+    yield
+    clock.freeze(None)
+
+
+def test_mysql_partitions_are_disjoint_and_complete(mysql_source: SourceDB) -> None:
+    """Ids differing only in case or trailing spaces, which the default collation calls
+    equal, each land in exactly one partition, as do NULL and the empty id."""
+    ids = [None, "", "a1", "A1", "a1 ", "é", "f47ac10b-58cc-4372-a567-0e02b2c3d479"] + [
+        f"acct{i}" for i in range(200)
+    ]
+    table = f"`{mysql_source.schema}`.p"
+    with mysql_source.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {table} (account_id VARCHAR(64), n INTEGER)")
+        conn.execute(
+            sa.text(f"INSERT INTO {table} VALUES (:a, :n)"),
+            [{"a": a, "n": n} for n, a in enumerate(ids)],
+        )
+    p = sa.table("p", sa.column("account_id"), sa.column("n"), schema=mysql_source.schema)
+    with mysql_source.engine.connect() as conn:
+        assert partition_count(conn) == 2
+        assert partition_count(conn, 3) == 3
+        assert plan_fan_out(conn, sa.select(p.c.n)) == FanOut(2, 2)
+        assert plan_fan_out(conn, sa.select(p.c.n), 1) == FanOut()
+        for count in (2, 3):
+            parts = [
+                set(
+                    conn.execute(
+                        sa.select(p.c.n).where(
+                            partition_clause(p.c.account_id, k, count, conn.dialect.name)
+                        )
+                    ).scalars()
+                )
+                for k in range(count)
+            ]
+            assert sorted(n for part in parts for n in part) == list(range(len(ids)))
+            assert all(parts), "every partition gets some of 200 accounts"
+
+
+def _events(n: int) -> list[dict[str, Any]]:
+    rng = random.Random(11)
+    out = []
+    for i in range(n):
+        account = rng.randrange(12)
+        at = NOW - timedelta(days=9) + timedelta(seconds=rng.randrange(9 * 86_400 - 3_600))
+        out.append(
+            {
+                "event_id": f"e{i}",
+                "account_id": f"a{account}",
+                "user_id": f"u{account}-{rng.randrange(3)}",
+                "event": rng.choice(["login", "report_viewed", "invite_sent"]),
+                "module": rng.choice(["core", "reports", None]),
+                "occurred_at": naive(at),
+                "duration_seconds": rng.choice([None, 30.0, 12.5]),
+            }
+        )
+    return out
+
+
+@pytest.mark.parametrize("parallel", [None, 1, 3])
+def test_mysql_rollups_are_the_same_however_the_read_is_split(
+    mysql_source: SourceDB, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, parallel: int | None
+) -> None:
+    accounts = [f"a{i}" for i in range(12)]
+    events = _events(600)
+    mysql_source.create_generic()
+    mysql_source.insert("accounts", [{"account_id": a, "name": a} for a in accounts])
+    mysql_source.insert(
+        "users", [{"user_id": f"u{a}-{k}", "account_id": a} for a in accounts for k in range(3)]
+    )
+    mysql_source.insert("events", events)
+    queries_run: list[int] = []
+    real_fan_out = pushdown.fan_out
+
+    def counting(engine: sa.Engine, queries: Any, *args: Any) -> Any:
+        queries_run.append(len(queries))
+        return real_fan_out(engine, queries, *args)
+
+    monkeypatch.setattr(pushdown, "fan_out", counting)
+    store = make_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate.upgrade(store)
+    settings = mysql_source.settings("Europe/Berlin", pushdown="always", parallel_reads=parallel)
+
+    report = pull(settings, store)
+
+    split = 2 if parallel is None else parallel
+    # Two passes (usage, then event names), each across the partitions; none for one.
+    assert queries_run == ([] if split == 1 else [split, split])
+    assert report.events_read == 600
+    usage, named = stored_rollups(store, NOW.date() - timedelta(days=30), NOW.date())
+    assert (usage, named) == expected_rollups(events, "Europe/Berlin", set(accounts))
+    store.dispose()
