@@ -4,7 +4,7 @@ watermark; read per account window by scoring."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from itertools import groupby
 from typing import Any, NamedTuple
@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from connector.store.models import EventDaily, EventUser, UsageDaily
-from connector.store.upsert import batched, param_marker
+from connector.store.upsert import batched, driver_errors, param_marker
 
 #: Rollup rows per executemany call.
 INSERT_BATCH_ROWS = 10_000
@@ -173,6 +173,8 @@ def _insert_tuples(
     ON CONFLICT clause) and `values` (SQL per column, one marker each by default) make it
     an upsert."""
     sqlite = conn.dialect.name == "sqlite"
+    if not sqlite and not tail and values is None:
+        return _copy_tuples(conn, table, fields, map(_aware, rows))
     slots = values if values is not None else [param_marker(conn)] * len(fields)
     sql = f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({', '.join(slots)}){tail}"
     count = 0
@@ -180,6 +182,27 @@ def _insert_tuples(
         for chunk in batched(map(to_sqlite if sqlite else _aware, rows), INSERT_BATCH_ROWS):
             conn.exec_driver_sql(sql, chunk)
             count += len(chunk)
+    return count
+
+
+def _copy_tuples(
+    conn: sa.Connection, table: sa.Table, fields: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    """PostgreSQL: plain inserts streamed in with COPY, in this connection's transaction.
+    An executemany sends a statement per row: a first pull's 760,000 rollup rows took 19 s
+    longer into a PostgreSQL store than into SQLite that way."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    sql = f"COPY {table.name} ({', '.join(fields)}) FROM STDIN"
+    count = 0
+    with (
+        driver_errors(conn, sql),
+        closing(driver.cursor()) as cursor,
+        cursor.copy(sql) as copy,  # type: ignore[attr-defined]
+    ):
+        for row in rows:
+            copy.write_row(row)
+            count += 1
     return count
 
 

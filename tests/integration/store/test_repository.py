@@ -194,3 +194,21 @@ def test_rollup_times_naive_or_aware_are_the_same_utc_instant(store: sa.Engine) 
         first = conn.execute(sa.select(rollups.EVENTS.c.first_at)).scalar_one()
     assert [tuple(r) for r in usage] == [(at, at), (at, at)]
     assert first == at
+
+
+def test_rollup_text_with_tabs_newlines_and_backslashes_is_kept(store: sa.Engine) -> None:
+    """On PostgreSQL the rollups are written with COPY, whose text format escapes these."""
+    _seed_accounts(store, "a1")
+    d = date(2026, 3, 1)
+    odd = "tab\there\\back\nline\r\\N"
+    with store.begin() as conn:
+        rollups.insert_usage(conn, [("a1", odd, d, odd, 2, None, None, None)])
+        rollups.insert_events(conn, [("a1", d, odd, 2, 1, None)])
+        rollups.insert_event_users(conn, [("a1", d, odd, odd, 2, None)])
+    usage = list(rollups.iter_usage(store, d, d))
+    assert [(u.user_id, u.module, u.events) for u in usage] == [(odd, odd, 2)]
+    events = list(rollups.iter_event_daily(store, d, d))
+    assert [(e.event, e.events, e.users) for e in events] == [(odd, 2, 1)]
+    with store.connect() as conn:
+        kept = conn.execute(sa.select(rollups.EVENT_USERS.c.user_id)).scalars().all()
+    assert kept == [odd]
