@@ -1,7 +1,7 @@
 """Pull benchmark: first pull of N events, then incremental pulls after 1 % and 0.1 % new events.
 
     PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
-        [--time-ordered] [--no-updated-at] [--streaming-events M]
+        [--time-ordered] [--no-updated-at] [--streaming-events M] [--store sqlite|postgres]
 
 Backends: `postgres`, `sqlite` (the default pair) and `mysql` (a MariaDB server). For each
 the events are generated inside the database itself (PostgreSQL `generate_series`, SQLite a
@@ -45,6 +45,8 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -512,6 +514,35 @@ def _migrated_store(path: Path) -> str:
     return url
 
 
+@contextmanager
+def bench_store(kind: str, path: Path, pg_url: str) -> Iterator[str]:
+    """A migrated, empty store for the pulls: a SQLite file at `path`, or (`postgres`) a
+    PostgreSQL schema of its own on the `pg_url` server, dropped afterwards."""
+    if kind == "sqlite":
+        yield _migrated_store(path)
+        return
+    if kind != "postgres":
+        raise SystemExit(f"unknown store {kind!r}: sqlite or postgres")
+    from connector.store import migrate
+    from connector.store.engine import make_store_engine
+
+    schema = f"bench_store_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    text = url.render_as_string(hide_password=False)
+    try:
+        engine = make_store_engine(text)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield text
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def run_backend(
     name: str,
     shape: Shape,
@@ -519,6 +550,7 @@ def run_backend(
     workdir: Path,
     streaming_events: int,
     time_ordered: bool = False,
+    store_kind: str = "sqlite",
 ) -> list[str]:
     end_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     lines = [
@@ -526,69 +558,87 @@ def run_backend(
         f"{shape.days} days, {shape.slots:,} active user-days"
         + (", stored in event-time order" if time_ordered else "")
         + ("" if shape.updated_at else ", accounts and users without updated_at")
+        + (f", {store_kind} store" if store_kind != "sqlite" else "")
     ]
     started = time.perf_counter()
     source = build_source(name, shape, end_at, servers, workdir / "product.db", time_ordered)
     try:
-        os.sync()  # the load's written pages reach the disk now, not while a pull is timed
-        lines.append(f"  load (not measured): {time.perf_counter() - started:.1f} s")
-        base = _in_child(_child_baseline, source.url, source.table)
-        store1 = _migrated_store(workdir / f"store_{name}.db")
-        first = _measured_pull(source, store1)
-        new = max(1, shape.events // 100)
-        source.add(shape, new, shape.events, datetime.now(UTC), 3_000)
-        second = _measured_pull(source, store1)
-        # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
-        small = max(1, shape.events // 1_000)
-        mark = second["watermark"]
-        time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
-        now = datetime.now(UTC).replace(microsecond=0)
-        spread = int((now - mark).total_seconds()) - 1
-        source.add(shape, small, shape.events + new, now, spread)
-        third = _measured_pull(source, store1)
-        quiet = _measured_pull(source, store1)
-        rate = first["events"] / first["elapsed"]
-
-        def later(label: str, run: dict[str, Any]) -> str:
-            how = "added" if run["added"] else "re-read"
-            what = (
-                f"{run['events']:,} events {how}, {run['new']:,} new; rollup rows written:"
-                f" {run['rollup_rows']:,} usage, {run['event_rows']:,} event"
-            )
-            work = ""
-            if "source" in run:
-                spent, base = run["source"], first["source"]
-                work = f"\n{'':34}source work ÷ first: rows read {spent.rows / base.rows:6.4f}"
-                if spent.cpu is not None and base.cpu:
-                    work += f"  server CPU {spent.cpu / base.cpu:6.4f}"
-            return (
-                f"  {label:<32}{run['elapsed']:8.2f} s  "
-                f"ratio to first {run['elapsed'] / first['elapsed']:6.3f}  "
-                f"peak RSS {run['peak_mb']:6.0f} MB  ({what if run['events'] else 'nothing read'})"
-                + work
-            )
-
-        if "source" in first:
-            spent = first["source"]
-            cpu = f", {spent.cpu:.2f} s of server CPU" if spent.cpu is not None else ""
-            lines.append(
-                f"  source work, first pull: {spent.rows:,} rows and index entries read{cpu}"
-                " (later pulls as ratios)"
-            )
-        lines += [
-            f"  baseline COUNT(*) scan:         {base['elapsed']:8.2f} s",
-            f"  first pull (pushdown):          {first['elapsed']:8.2f} s  "
-            f"{rate:12,.0f} events/s  peak RSS {first['peak_mb']:6.0f} MB  "
-            f"ratio to baseline {first['elapsed'] / base['elapsed']:5.1f}  "
-            f"({first['rollup_rows']:,} usage rows, {first['event_rows']:,} event rows)",
-            later("second pull (+1 % new events):", second),
-            later("third pull (+0.1 % new events):", third),
-            later("quiet pull (nothing new):", quiet),
-        ]
-        if streaming_events:
-            lines += _streaming(name, shape, streaming_events, servers, workdir)
+        path = workdir / f"store_{name}.db"
+        with bench_store(store_kind, path, servers["postgres"]) as store:
+            lines += _pulls(name, shape, servers, workdir, streaming_events, source, store, started)
     finally:
         source.drop()
+    return lines
+
+
+def _pulls(
+    name: str,
+    shape: Shape,
+    servers: dict[str, str],
+    workdir: Path,
+    streaming_events: int,
+    source: BenchSource,
+    store1: str,
+    started: float,
+) -> list[str]:
+    """The measured steps of `run_backend` on a built source and a fresh store."""
+    lines = []
+    os.sync()  # the load's written pages reach the disk now, not while a pull is timed
+    lines.append(f"  load (not measured): {time.perf_counter() - started:.1f} s")
+    base = _in_child(_child_baseline, source.url, source.table)
+    first = _measured_pull(source, store1)
+    new = max(1, shape.events // 100)
+    source.add(shape, new, shape.events, datetime.now(UTC), 3_000)
+    second = _measured_pull(source, store1)
+    # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
+    small = max(1, shape.events // 1_000)
+    mark = second["watermark"]
+    time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
+    now = datetime.now(UTC).replace(microsecond=0)
+    spread = int((now - mark).total_seconds()) - 1
+    source.add(shape, small, shape.events + new, now, spread)
+    third = _measured_pull(source, store1)
+    quiet = _measured_pull(source, store1)
+    rate = first["events"] / first["elapsed"]
+
+    def later(label: str, run: dict[str, Any]) -> str:
+        how = "added" if run["added"] else "re-read"
+        what = (
+            f"{run['events']:,} events {how}, {run['new']:,} new; rollup rows written:"
+            f" {run['rollup_rows']:,} usage, {run['event_rows']:,} event"
+        )
+        work = ""
+        if "source" in run:
+            spent, base = run["source"], first["source"]
+            work = f"\n{'':34}source work ÷ first: rows read {spent.rows / base.rows:6.4f}"
+            if spent.cpu is not None and base.cpu:
+                work += f"  server CPU {spent.cpu / base.cpu:6.4f}"
+        return (
+            f"  {label:<32}{run['elapsed']:8.2f} s  "
+            f"ratio to first {run['elapsed'] / first['elapsed']:6.3f}  "
+            f"peak RSS {run['peak_mb']:6.0f} MB  ({what if run['events'] else 'nothing read'})"
+            + work
+        )
+
+    if "source" in first:
+        spent = first["source"]
+        cpu = f", {spent.cpu:.2f} s of server CPU" if spent.cpu is not None else ""
+        lines.append(
+            f"  source work, first pull: {spent.rows:,} rows and index entries read{cpu}"
+            " (later pulls as ratios)"
+        )
+    lines += [
+        f"  baseline COUNT(*) scan:         {base['elapsed']:8.2f} s",
+        f"  first pull (pushdown):          {first['elapsed']:8.2f} s  "
+        f"{rate:12,.0f} events/s  peak RSS {first['peak_mb']:6.0f} MB  "
+        f"ratio to baseline {first['elapsed'] / base['elapsed']:5.1f}  "
+        f"({first['rollup_rows']:,} usage rows, {first['event_rows']:,} event rows)",
+        later("second pull (+1 % new events):", second),
+        later("third pull (+0.1 % new events):", third),
+        later("quiet pull (nothing new):", quiet),
+    ]
+    if streaming_events:
+        lines += _streaming(name, shape, streaming_events, servers, workdir)
     return lines
 
 
@@ -654,6 +704,12 @@ def main() -> None:
         "(the incremental read's index range then covers only the window's pages)",
     )
     parser.add_argument(
+        "--store",
+        default="sqlite",
+        choices=("sqlite", "postgres"),
+        help="the connector's store: a SQLite file (default) or a schema on the --pg-url server",
+    )
+    parser.add_argument(
         "--no-updated-at",
         action="store_true",
         help="accounts and users without an updated_at column (every pull reads them all)",
@@ -676,6 +732,7 @@ def main() -> None:
                 Path(tmp),
                 args.streaming_events,
                 args.time_ordered,
+                args.store,
             ):
                 print(line, flush=True)
 
