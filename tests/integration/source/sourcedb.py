@@ -190,3 +190,42 @@ def stored_rollups(
 
 def new_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+#: Account ids for partition checks: NULL, empty, ids only a case-insensitive or
+#: trailing-space-insensitive collation calls equal, non-ASCII, a UUID and 200 plain ones.
+PARTITION_IDS: list[str | None] = [
+    None,
+    "",
+    "a1",
+    "A1",
+    "a1 ",
+    "é",
+    "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+] + [f"acct{i}" for i in range(200)]
+
+
+def assert_partitions_cover_every_id(db: SourceDB, counts: Sequence[int]) -> None:
+    """Each id of `PARTITION_IDS` falls in exactly one of `count` partitions, and every
+    partition gets some, for each count."""
+    # Imported here: the helper module is shared with tests that never fan out.
+    from connector.source.fanout import partition_clause
+
+    md = sa.MetaData(schema=db.schema)
+    p = sa.Table("p", md, sa.Column("account_id", sa.String(64)), sa.Column("n", sa.Integer))
+    md.create_all(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(p.insert(), [{"account_id": a, "n": n} for n, a in enumerate(PARTITION_IDS)])
+    with db.engine.connect() as conn:
+        dialect = conn.dialect.name
+        for count in counts:
+            parts = [
+                set(
+                    conn.execute(
+                        sa.select(p.c.n).where(partition_clause(p.c.account_id, k, count, dialect))
+                    ).scalars()
+                )
+                for k in range(count)
+            ]
+            assert sorted(n for part in parts for n in part) == list(range(len(PARTITION_IDS)))
+            assert all(parts), "every partition gets some of 200 accounts"
