@@ -173,8 +173,10 @@ def _insert_tuples(
     ON CONFLICT clause) and `values` (SQL per column, one marker each by default) make it
     an upsert."""
     sqlite = conn.dialect.name == "sqlite"
-    if not sqlite and not tail and values is None:
-        return _copy_tuples(conn, table, fields, map(_aware, rows))
+    if not sqlite and values is None:
+        if not tail:
+            return _copy_tuples(conn, table.name, fields, map(_aware, rows))
+        return _copy_then_upsert(conn, table, fields, map(_aware, rows), tail)
     slots = values if values is not None else [param_marker(conn)] * len(fields)
     sql = f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES ({', '.join(slots)}){tail}"
     count = 0
@@ -186,14 +188,14 @@ def _insert_tuples(
 
 
 def _copy_tuples(
-    conn: sa.Connection, table: sa.Table, fields: Sequence[str], rows: Iterable[tuple[object, ...]]
+    conn: sa.Connection, table: str, fields: Sequence[str], rows: Iterable[tuple[object, ...]]
 ) -> int:
     """PostgreSQL: plain inserts streamed in with COPY, in this connection's transaction.
     An executemany sends a statement per row: a first pull's 760,000 rollup rows took 19 s
     longer into a PostgreSQL store than into SQLite that way."""
     driver = conn.connection.dbapi_connection
     assert driver is not None
-    sql = f"COPY {table.name} ({', '.join(fields)}) FROM STDIN"
+    sql = f"COPY {table} ({', '.join(fields)}) FROM STDIN"
     count = 0
     with (
         driver_errors(conn, sql),
@@ -203,6 +205,28 @@ def _copy_tuples(
         for row in rows:
             copy.write_row(row)
             count += 1
+    return count
+
+
+def _copy_then_upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    fields: Sequence[str],
+    rows: Iterable[tuple[object, ...]],
+    tail: str,
+) -> int:
+    """PostgreSQL: rows copied into a temporary table, then upserted from it in one statement
+    (30,000 new users per event name: 0.63 s as an executemany, 0.48 s this way). No key may
+    repeat when the tail updates: PostgreSQL will not update one row twice in a statement."""
+    staging = f"staging_{table.name}"
+    columns = ", ".join(fields)
+    # Dropped at once, and with the transaction if anything fails (its creation undone).
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} (LIKE {table.name}) ON COMMIT DROP")
+    count = _copy_tuples(conn, staging, fields, rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {staging}{tail}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
     return count
 
 

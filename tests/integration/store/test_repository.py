@@ -212,3 +212,51 @@ def test_rollup_text_with_tabs_newlines_and_backslashes_is_kept(store: sa.Engine
     with store.connect() as conn:
         kept = conn.execute(sa.select(rollups.EVENT_USERS.c.user_id)).scalars().all()
     assert kept == [odd]
+
+
+def test_adding_to_the_rollups_sums_counts_and_counts_each_user_once(store: sa.Engine) -> None:
+    """New events past the watermark are added: usage summed and times widened, users per
+    event name counted against those already kept (a user repeated in one batch counts once)."""
+    _seed_accounts(store, "a1")
+    d = date(2026, 3, 1)
+    t0, t1, t2 = (datetime(2026, 3, 1, h, tzinfo=UTC) for h in (8, 10, 12))
+    with store.begin() as conn:
+        rollups.insert_usage(conn, [("a1", "u1", d, "core", 2, 5.0, t1, t1)])
+        rollups.insert_events(conn, [("a1", d, "login", 3, 2, t1)])
+        rollups.insert_event_users(
+            conn, [("a1", d, "login", "u1", 2, t1), ("a1", d, "login", "u2", 1, t1)]
+        )
+    with store.begin() as conn:
+        added = rollups.add_usage(
+            conn,
+            [("a1", "u1", d, "core", 3, None, t0, t2), ("a1", "u2", d, "core", 1, 1.5, t2, t2)],
+        )
+        touched = rollups.add_event_users(
+            conn,
+            [
+                ("a1", d, "login", "u2", 1, t2),
+                ("a1", d, "login", "u3", 2, t0),
+                ("a1", d, "login", "u3", 1, None),
+                ("a1", d, "export", "u1", 1, None),
+            ],
+        )
+    assert (added, touched) == (2, 2)
+    with store.connect() as conn:
+        usage = conn.execute(
+            sa.select(
+                rollups.USAGE.c.user_id,
+                rollups.USAGE.c.events,
+                rollups.USAGE.c.duration_seconds,
+                rollups.USAGE.c.first_at,
+                rollups.USAGE.c.last_at,
+            ).order_by(rollups.USAGE.c.user_id)
+        ).all()
+        events = rollups.EVENTS.c
+        named = {
+            r.event: (r.events, r.users, r.first_at)
+            for r in conn.execute(
+                sa.select(events.event, events.events, events.users, events.first_at)
+            )
+        }
+    assert [tuple(r) for r in usage] == [("u1", 5, 5.0, t0, t2), ("u2", 1, 1.5, t2, t2)]
+    assert named == {"login": (7, 3, t0), "export": (1, 1, None)}
