@@ -171,7 +171,8 @@ def _insert_tuples(
     written as the same ISO text the driver's adapters would produce, without the adapter
     lookup per value (the largest cost of these inserts after SQLite itself). `tail` (an
     ON CONFLICT clause) and `values` (SQL per column, one marker each by default) make it
-    an upsert."""
+    an upsert. On PostgreSQL the rows are copied in (`COPY`), straight into the table or,
+    for an upsert without SQL per column, into a staging table first."""
     sqlite = conn.dialect.name == "sqlite"
     if not sqlite and values is None:
         if not tail:
