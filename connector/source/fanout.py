@@ -20,7 +20,12 @@ helper threads instead (see `connector.source.engine`).
 Partitions may read slightly different snapshots (they start within milliseconds of each
 other); the pull tolerates that exactly as it tolerates late-arriving events: the late
 window's days are counted before the read, so a row one partition missed makes the next
-run's count differ, and that day is read again (`connector.source.changed_days`).
+run's count differ, and that day is read again (`connector.source.changed_days`). On MySQL /
+MariaDB the usage and event-name rollups are two fan-outs, one after the other, so a row
+that lands between them can be in one rollup and not yet in the other; the same count (or,
+past the watermark, the re-read of the watermark's day, which those sources always make)
+rebuilds both on the next run. New rows are added to the rollups without a re-read only
+where one query returns both (PostgreSQL and SQLite: `connector.source.pull`).
 """
 
 from __future__ import annotations
