@@ -100,3 +100,49 @@ def test_mysql_rollups_are_the_same_however_the_read_is_split(
     usage, named = stored_rollups(store, NOW.date() - timedelta(days=30), NOW.date())
     assert (usage, named) == expected_rollups(events, "Europe/Berlin", set(accounts))
     store.dispose()
+
+
+def test_mysql_row_landing_between_the_two_rollups_is_in_both_after_the_next_run(
+    mysql_source: SourceDB, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usage and event-name rollups are read one after the other: an event inserted in
+    between is counted by one of them only, and the next run's day count rebuilds both."""
+    accounts = [f"a{i}" for i in range(12)]
+    events = _events(300)
+    mysql_source.create_generic()
+    mysql_source.insert("accounts", [{"account_id": a, "name": a} for a in accounts])
+    mysql_source.insert(
+        "users", [{"user_id": f"u{a}-{k}", "account_id": a} for a in accounts for k in range(3)]
+    )
+    mysql_source.insert("events", events)
+    late = {
+        **events[0],
+        "event_id": "between",
+        "occurred_at": naive(NOW - timedelta(days=1)),
+        "event": "login",
+    }
+    calls: list[int] = []
+    real_fan_out = pushdown.fan_out
+
+    def inserting_between(engine: sa.Engine, queries: Any, *args: Any) -> Any:
+        calls.append(len(queries))
+        if len(calls) == 2:  # the usage rollup is read; the event names are next
+            mysql_source.insert("events", [late])
+        return real_fan_out(engine, queries, *args)
+
+    monkeypatch.setattr(pushdown, "fan_out", inserting_between)
+    store = make_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate.upgrade(store)
+    settings = mysql_source.settings("Europe/Berlin", pushdown="always")
+    since, until = NOW.date() - timedelta(days=30), NOW.date()
+
+    pull(settings, store)
+    usage, named = stored_rollups(store, since, until)
+    assert usage == expected_rollups(events, "Europe/Berlin", set(accounts))[0]
+    assert named == expected_rollups([*events, late], "Europe/Berlin", set(accounts))[1]
+
+    pull(settings, store)
+    assert stored_rollups(store, since, until) == expected_rollups(
+        [*events, late], "Europe/Berlin", set(accounts)
+    )
+    store.dispose()
