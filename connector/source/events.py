@@ -69,6 +69,7 @@ class EventsRead:
     samples: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     bad: Counter[str] = field(default_factory=Counter)
     last_id: str | None = None
+    connections: int = 1  # source connections the rollup was split across
 
 
 #: Writes usage groups to the store; returns the account ids it did not know.

@@ -474,6 +474,7 @@ class _Puller:
                 read = read_streaming(
                     src, rel, self.bucketer, self.zone, window, usage_sink, event_sink, self.chunk
                 )
+            report.connections = read.connections
             new_time = as_utc(newest[0]) if newest else (mark.time if mark else None)
             self._keep_counts(sconn, plan, read, read_days, future[0], new_time)
             # The read kept the users of its newest day (with rows of it, that of the watermark).

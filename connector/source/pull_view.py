@@ -39,9 +39,10 @@ def pull_progress(console: Console) -> Iterator[Callable[[str, dict[str, int]], 
 
 def render_summary(report: PullReport) -> Table:
     """The pull's outcome on one screen."""
-    table = Table(
-        title=f"Pull {report.run_id} ({report.mode})", title_justify="left", show_header=False
-    )
+    how = report.mode
+    if report.connections > 1:
+        how += f", split across {report.connections} source connections"
+    table = Table(title=f"Pull {report.run_id} ({how})", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     rate = report.events_read / report.elapsed_seconds if report.elapsed_seconds else 0.0

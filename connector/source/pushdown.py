@@ -370,6 +370,7 @@ def read_pushdown(
     window_events = sa.select(ev.c.event_id).where(time_filter(ev, bucketer, window))
     split = FanOut() if read.duplicates else plan_fan_out(conn, window_events, parallel)
     partitions = split.partitions
+    read.connections = partitions
     parts = [
         annotated(
             ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions, dialect)

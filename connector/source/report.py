@@ -16,6 +16,7 @@ class PullReport:
     source: str
     preset: str
     mode: str = "pushdown"  # pushdown | streaming
+    connections: int = 1  # source connections the events' rollup was split across
     full: bool = False
     accounts_read: int = 0
     accounts_changed: int = 0

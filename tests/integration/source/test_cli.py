@@ -65,6 +65,7 @@ def test_pull_then_status(config: Path, capsys: pytest.CaptureFixture[str]) -> N
     report = json.loads(capsys.readouterr().out)
     assert report["events_new"] == 0
     assert report["mode"] == "pushdown"
+    assert report["connections"] == 1  # SQLite is never split
     assert (report["reread"], report["events_read"]) == (False, 0)
 
     assert main(["status", "-c", str(config), "--json"]) == 0

@@ -22,6 +22,7 @@ from connector import clock
 from connector.source import pushdown
 from connector.source.fanout import FanOut, partition_count, plan_fan_out
 from connector.source.pull import pull
+from connector.source.pull_view import render_summary
 from connector.store import migrate
 from connector.store.engine import make_store_engine
 
@@ -96,6 +97,11 @@ def test_mysql_rollups_are_the_same_however_the_read_is_split(
     split = 2 if parallel is None else parallel
     # Two passes (usage, then event names), each across the partitions; none for one.
     assert queries_run == ([] if split == 1 else [split, split])
+    assert report.connections == split
+    assert render_summary(report).title == (
+        f"Pull {report.run_id} (pushdown"
+        + (f", split across {split} source connections)" if split > 1 else ")")
+    )
     assert report.events_read == 600
     usage, named = stored_rollups(store, NOW.date() - timedelta(days=30), NOW.date())
     assert (usage, named) == expected_rollups(events, "Europe/Berlin", set(accounts))
