@@ -371,12 +371,16 @@ def read_pushdown(
     split = FanOut() if read.duplicates else plan_fan_out(conn, window_events, parallel)
     partitions = split.partitions
     read.connections = partitions
-    parts = [
-        annotated(
-            ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions, dialect)
-        )
-        for k in range(partitions if partitions > 1 else 0)
-    ]
+    parts = (
+        [
+            annotated(
+                ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions, dialect)
+            )
+            for k in range(partitions)
+        ]
+        if partitions > 1
+        else []
+    )
     if dialect in SINGLE_PASS_DIALECTS:
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None

@@ -4,7 +4,7 @@ split changes nothing in the rollups."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,6 @@ from connector.source import pushdown
 from connector.source.fanout import FanOut, partition_count, plan_fan_out
 from connector.source.pull import pull
 from connector.source.pull_view import render_summary
-from connector.store import migrate
-from connector.store.engine import make_store_engine
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -68,31 +66,50 @@ def _events(n: int) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize("parallel", [None, 1, 3])
-def test_mysql_rollups_are_the_same_however_the_read_is_split(
-    mysql_source: SourceDB, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, parallel: int | None
-) -> None:
-    accounts = [f"a{i}" for i in range(12)]
-    events = _events(600)
-    mysql_source.create_generic()
-    mysql_source.insert("accounts", [{"account_id": a, "name": a} for a in accounts])
-    mysql_source.insert(
-        "users", [{"user_id": f"u{a}-{k}", "account_id": a} for a in accounts for k in range(3)]
+ACCOUNTS = [f"a{i}" for i in range(12)]
+
+
+def _seeded(db: SourceDB, n: int) -> list[dict[str, Any]]:
+    """The generic tables with 12 accounts of 3 users each and `n` events; the events."""
+    events = _events(n)
+    db.create_generic()
+    db.insert("accounts", [{"account_id": a, "name": a} for a in ACCOUNTS])
+    db.insert(
+        "users", [{"user_id": f"u{a}-{k}", "account_id": a} for a in ACCOUNTS for k in range(3)]
     )
-    mysql_source.insert("events", events)
-    queries_run: list[int] = []
+    db.insert("events", events)
+    return events
+
+
+def _watched_fan_out(
+    monkeypatch: pytest.MonkeyPatch, before: Callable[[int], None] = lambda _call: None
+) -> list[int]:
+    """The real fan-out, recording the queries of each call; `before` runs ahead of a call
+    with its number (1: the usage rollup, 2: the event names)."""
+    calls: list[int] = []
     real_fan_out = pushdown.fan_out
 
-    def counting(engine: sa.Engine, queries: Any, *args: Any) -> Any:
-        queries_run.append(len(queries))
+    def watched(engine: sa.Engine, queries: Any, *args: Any) -> Any:
+        calls.append(len(queries))
+        before(len(calls))
         return real_fan_out(engine, queries, *args)
 
-    monkeypatch.setattr(pushdown, "fan_out", counting)
-    store = make_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    migrate.upgrade(store)
+    monkeypatch.setattr(pushdown, "fan_out", watched)
+    return calls
+
+
+@pytest.mark.parametrize("parallel", [None, 1, 3])
+def test_mysql_rollups_are_the_same_however_the_read_is_split(
+    mysql_source: SourceDB,
+    sqlite_store: sa.Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: int | None,
+) -> None:
+    events = _seeded(mysql_source, 600)
+    queries_run = _watched_fan_out(monkeypatch)
     settings = mysql_source.settings("Europe/Berlin", pushdown="always", parallel_reads=parallel)
 
-    report = pull(settings, store)
+    report = pull(settings, sqlite_store)
 
     split = 2 if parallel is None else parallel
     # Two passes (usage, then event names), each across the partitions; none for one.
@@ -103,52 +120,37 @@ def test_mysql_rollups_are_the_same_however_the_read_is_split(
         + (f", split across {split} source connections)" if split > 1 else ")")
     )
     assert report.events_read == 600
-    usage, named = stored_rollups(store, NOW.date() - timedelta(days=30), NOW.date())
-    assert (usage, named) == expected_rollups(events, "Europe/Berlin", set(accounts))
-    store.dispose()
+    usage, named = stored_rollups(sqlite_store, NOW.date() - timedelta(days=30), NOW.date())
+    assert (usage, named) == expected_rollups(events, "Europe/Berlin", set(ACCOUNTS))
 
 
 def test_mysql_row_landing_between_the_two_rollups_is_in_both_after_the_next_run(
-    mysql_source: SourceDB, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    mysql_source: SourceDB, sqlite_store: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The usage and event-name rollups are read one after the other: an event inserted in
     between is counted by one of them only, and the next run's day count rebuilds both."""
-    accounts = [f"a{i}" for i in range(12)]
-    events = _events(300)
-    mysql_source.create_generic()
-    mysql_source.insert("accounts", [{"account_id": a, "name": a} for a in accounts])
-    mysql_source.insert(
-        "users", [{"user_id": f"u{a}-{k}", "account_id": a} for a in accounts for k in range(3)]
-    )
-    mysql_source.insert("events", events)
+    events = _seeded(mysql_source, 300)
     late = {
         **events[0],
         "event_id": "between",
         "occurred_at": naive(NOW - timedelta(days=1)),
         "event": "login",
     }
-    calls: list[int] = []
-    real_fan_out = pushdown.fan_out
 
-    def inserting_between(engine: sa.Engine, queries: Any, *args: Any) -> Any:
-        calls.append(len(queries))
-        if len(calls) == 2:  # the usage rollup is read; the event names are next
+    def insert_late(call: int) -> None:
+        if call == 2:  # the usage rollup is read; the event names are next
             mysql_source.insert("events", [late])
-        return real_fan_out(engine, queries, *args)
 
-    monkeypatch.setattr(pushdown, "fan_out", inserting_between)
-    store = make_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    migrate.upgrade(store)
+    _watched_fan_out(monkeypatch, insert_late)
     settings = mysql_source.settings("Europe/Berlin", pushdown="always")
     since, until = NOW.date() - timedelta(days=30), NOW.date()
 
-    pull(settings, store)
-    usage, named = stored_rollups(store, since, until)
-    assert usage == expected_rollups(events, "Europe/Berlin", set(accounts))[0]
-    assert named == expected_rollups([*events, late], "Europe/Berlin", set(accounts))[1]
+    pull(settings, sqlite_store)
+    usage, named = stored_rollups(sqlite_store, since, until)
+    assert usage == expected_rollups(events, "Europe/Berlin", set(ACCOUNTS))[0]
+    assert named == expected_rollups([*events, late], "Europe/Berlin", set(ACCOUNTS))[1]
 
-    pull(settings, store)
-    assert stored_rollups(store, since, until) == expected_rollups(
-        [*events, late], "Europe/Berlin", set(accounts)
+    pull(settings, sqlite_store)
+    assert stored_rollups(sqlite_store, since, until) == expected_rollups(
+        [*events, late], "Europe/Berlin", set(ACCOUNTS)
     )
-    store.dispose()
