@@ -30,13 +30,12 @@ from connector.source.events import (
     annotated,
     as_day,
     as_key,
-    count_duplicates,
     dedup,
-    duplicate_samples,
+    find_duplicates,
     sample_rows,
     time_filter,
 )
-from connector.source.fanout import FanOut, fan_out, partition_clause, plan_fan_out
+from connector.source.fanout import fan_out, partition_clause, plan_fan_out
 from connector.source.relations import ARRIVAL, Relation
 from connector.source.timezones import DayBucketer
 
@@ -257,8 +256,7 @@ def read_pushdown(
 
     On a dialect that can fan out, the read is split into partitions of the accounts that
     the database computes at the same time (see `connector.source.fanout`; `parallel` is
-    `source.parallel_reads`); a read of de-duplicated events stays in one piece (each
-    partition would rank the whole window).
+    `source.parallel_reads`).
 
     `users` (see `single_pass_query`; single-pass dialects only) sends event names per user
     to `users_sink`: for the newest day after a rebuild, or instead of `event_sink` when the
@@ -268,11 +266,12 @@ def read_pushdown(
         raise ValueError(f"event names per user are not read from {conn.dialect.name}")
     read = EventsRead()
     tune_session(conn)
-    read.duplicates = count_duplicates(conn, rel, bucketer, window)
+    dups = find_duplicates(conn, rel, bucketer, window)
     ev = rel.query
-    if read.duplicates:
-        read.samples += duplicate_samples(conn, rel, bucketer, window)
-        ev = dedup(rel, bucketer, window)
+    if dups is not None:
+        read.duplicates = dups.extra
+        read.samples += dups.samples
+        ev = dedup(rel, bucketer, window, dups)
     a = annotated(ev, bucketer, window)
     raw_max: list[Any] = []
     unknown: set[str] = set()
@@ -368,7 +367,7 @@ def read_pushdown(
 
     dialect = conn.dialect.name
     window_events = sa.select(ev.c.event_id).where(time_filter(ev, bucketer, window))
-    split = FanOut() if read.duplicates else plan_fan_out(conn, window_events, parallel)
+    split = plan_fan_out(conn, window_events, parallel)
     partitions = split.partitions
     read.connections = partitions
     parts = (
@@ -429,13 +428,8 @@ def read_finish(
     Only reasons that occurred are sampled: a LIMIT query for an absent reason would scan
     the whole window for nothing.
     """
-    for reason in sorted(read.bad):
-        read.samples += sample_rows(conn, a, a.c.reason == reason, reason)
+    read.samples += sample_rows(conn, a, bool(read.bad), sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS])
     read.bad.clear()
-    if unknown:
-        some = sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS]
-        condition = sa.and_(a.c.reason.is_(None), a.c.account_id.in_(some))
-        read.samples += sample_rows(conn, a, condition, "unknown_account")
     newest = bucketer.to_datetime(raw_max)
     if newest is not None:
         ev = rel.query

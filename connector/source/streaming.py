@@ -25,9 +25,8 @@ from connector.source.events import (
     UsageSink,
     Window,
     as_key,
-    count_duplicates,
     dedup,
-    duplicate_samples,
+    find_duplicates,
     time_filter,
 )
 from connector.source.normalize import parse_instant
@@ -74,11 +73,12 @@ def read_streaming(
 ) -> EventsRead:
     """Stream raw events in chunks and aggregate them here (for engines we cannot push to)."""
     read = EventsRead()
-    read.duplicates = count_duplicates(conn, rel, bucketer, window)
+    dups = find_duplicates(conn, rel, bucketer, window)
     ev = rel.query
-    if read.duplicates:
-        read.samples += duplicate_samples(conn, rel, bucketer, window)
-        ev = dedup(rel, bucketer, window)
+    if dups is not None:
+        read.duplicates = dups.extra
+        read.samples += dups.samples
+        ev = dedup(rel, bucketer, window, dups)
     query = sa.select(ev).where(time_filter(ev, bucketer, window))
     usage: dict[tuple[str, str, date, str], list[Any]] = {}
     named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}

@@ -1,0 +1,103 @@
+"""Duplicated event ids: the earliest copy of each is counted once, the others are counted as
+quarantined duplicates, rows without an id are all kept, and the read still fans out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sourcedb import SourceDB, expected_rollups
+from test_generic_pull import NOW, make_events, seeded, store_rollups
+
+from connector.source import events as source_events
+from connector.source.pull import pull
+
+KNOWN = {"a1", "a2", "a3"}
+
+
+def _source_events() -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """(rows in the table, the rows a pull should count, the duplicated ids)."""
+    # Old enough that a copy up to a day later is still in the past.
+    good = [
+        e
+        for e in make_events(80, seed=11)
+        if e["occurred_at"] < (NOW - timedelta(days=3)).replace(tzinfo=None)
+    ]
+    first, second, third, fourth = good[:4]
+    copies = [
+        {**first},  # an exact copy
+        # Later copies with other content: the first arrival stands.
+        {
+            **second,
+            "occurred_at": second["occurred_at"] + timedelta(hours=3),
+            "user_id": "u4",
+            "account_id": "a2",
+        },
+        {
+            **third,
+            "occurred_at": third["occurred_at"] + timedelta(minutes=5),
+            "user_id": "u2",
+            "account_id": "a3",
+        },
+        {
+            **third,
+            "occurred_at": third["occurred_at"] + timedelta(days=1),
+            "user_id": "u0",
+            "account_id": "a1",
+        },
+    ]
+    # An earlier copy, of another account and module: it replaces the row it copies.
+    earlier = {
+        **fourth,
+        "occurred_at": fourth["occurred_at"] - timedelta(hours=2),
+        "user_id": "u1",
+        "account_id": "a2",
+        "module": "admin",
+    }
+    no_id = {**good[5], "event_id": None}
+    table = [*good, *copies, earlier, no_id, {**no_id}]
+    counted = [e for e in good if e is not fourth] + [earlier, no_id, {**no_id}]
+    return table, counted, {e["event_id"] for e in (first, second, third, fourth)}
+
+
+def _quarantined_ids(store: sa.Engine) -> set[str]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT row_key FROM quarantine WHERE reason = 'duplicate_event_id'")
+        )
+        return set(rows.scalars())
+
+
+@pytest.mark.parametrize("mode", ["always", "never"])
+def test_duplicated_ids_count_their_earliest_copy_once(
+    source_db: SourceDB, sqlite_store: sa.Engine, mode: str
+) -> None:
+    table, counted, duplicated = _source_events()
+    seeded(source_db, table, event_pk=False)
+
+    report = pull(source_db.settings("Europe/Berlin", pushdown=mode), sqlite_store)
+
+    assert report.quarantined == {"events.duplicate_event_id": 5}
+    assert report.events_read == len(table)
+    assert store_rollups(sqlite_store) == expected_rollups(counted, "Europe/Berlin", KNOWN)
+    assert _quarantined_ids(sqlite_store) == duplicated
+    if mode == "always" and source_db.backend != "sqlite":
+        assert report.connections > 1  # duplicates no longer keep the read in one piece
+
+
+def test_many_duplicated_ids_are_found_by_a_subquery(
+    source_db: SourceDB, sqlite_store: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `LISTED_DUPLICATES` the ids are not named in the SQL; the result is the same."""
+    monkeypatch.setattr(source_events, "LISTED_DUPLICATES", 2)
+    table, counted, duplicated = _source_events()
+    seeded(source_db, table, event_pk=False)
+
+    report = pull(source_db.settings("Europe/Berlin", pushdown="always"), sqlite_store)
+
+    assert report.quarantined == {"events.duplicate_event_id": 5}
+    assert store_rollups(sqlite_store) == expected_rollups(counted, "Europe/Berlin", KNOWN)
+    sampled = _quarantined_ids(sqlite_store)  # from the ids the first query returned
+    assert sampled and sampled <= duplicated
