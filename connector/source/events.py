@@ -149,10 +149,16 @@ def find_duplicates(
     return Duplicates(int(counted or 0), ids, samples)
 
 
-def dedup(rel: Relation, bucketer: DayBucketer, window: Window, dups: Duplicates) -> sa.Subquery:
-    """The events relation with one row per event id (the earliest arrival wins): the rows
-    of ids that occur once as they are, and the ranked copies of the duplicated ones."""
+def read_branches(
+    rel: Relation, bucketer: DayBucketer, window: Window, dups: Duplicates | None
+) -> list[sa.Subquery]:
+    """The events to read with one row per event id, as relations that together hold them:
+    the events relation itself when no id repeats; otherwise the rows of ids that occur once
+    and the earliest-arriving copy of each duplicated id. A single-pass rollup groups each
+    branch on its own (SQLite would otherwise feed every event through a co-routine)."""
     ev = rel.query
+    if dups is None:
+        return [ev]
     in_window = time_filter(ev, bucketer, window)
     listed = ev.c.event_id.in_(dups.ids)
     # `CASE` rather than `NOT IN`, so rows without an id (NULL IN … is NULL) are kept.
@@ -168,7 +174,14 @@ def dedup(rel: Relation, bucketer: DayBucketer, window: Window, dups: Duplicates
         .subquery("events_ranked")
     )
     first_copies = sa.select(*(ranked.c[c.name] for c in ev.c)).where(ranked.c.rn_ == 1)
-    return sa.union_all(once, first_copies).subquery("events_dedup")
+    return [once.subquery("events_once"), first_copies.subquery("events_first_copies")]
+
+
+def one_relation(branches: Sequence[sa.Subquery]) -> sa.Subquery:
+    """The branches of `read_branches` as one relation (UNION ALL)."""
+    if len(branches) == 1:
+        return branches[0]
+    return sa.union_all(*(sa.select(b) for b in branches)).subquery("events_dedup")
 
 
 def annotated(

@@ -30,8 +30,9 @@ from connector.source.events import (
     annotated,
     as_day,
     as_key,
-    dedup,
     find_duplicates,
+    one_relation,
+    read_branches,
     sample_rows,
     time_filter,
 )
@@ -136,7 +137,7 @@ def _bigint(expr: Any) -> Any:
 
 
 def single_pass_query(
-    a: sa.Subquery,
+    sources: Sequence[sa.Subquery],
     arrival_is_event_time: bool = False,
     all_new: bool = False,
     users: str | None = None,
@@ -145,6 +146,10 @@ def single_pass_query(
     CTE, then summed two ways. Rows come back usage first (`kind` 0), then event names (1),
     each in the store's key order (account, day, then user and module, or event), so the
     store writes them sequentially.
+
+    `sources` are annotated relations that together hold the events (see `read_branches`);
+    each is grouped on its own and the fine groups of all are summed, so a key may occur
+    in more than one of them.
 
     `users` asks for event names per user (`kind` 2: account, user, day, event, events,
     first): `"last_day"` adds them for the newest day of good events after the event-name
@@ -155,23 +160,23 @@ def single_pass_query(
     arrival is the newest event when arrival is the event time, and every event is new
     when the window has no earlier watermark.
     """
-    aggregates = [
-        sa.func.count().label("n"),
-        sa.func.sum(a.c.duration_seconds).label("duration"),
-        sa.func.min(a.c.occurred_v).label("first_v"),
-        sa.func.max(a.c.occurred_v).label("last_v"),
-    ]
-    if not arrival_is_event_time:
-        aggregates.append(sa.func.max(a.c.arrival_v).label("max_arrival"))
-    if not all_new:
-        aggregates.append(sa.func.sum(a.c.new).label("new"))
-    fine = (
-        sa.select(
-            a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event, *aggregates
-        )
-        .group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event)
-        .cte("fine")
-    )
+
+    def grouped(a: sa.Subquery) -> sa.Select[Any]:
+        aggregates = [
+            sa.func.count().label("n"),
+            sa.func.sum(a.c.duration_seconds).label("duration"),
+            sa.func.min(a.c.occurred_v).label("first_v"),
+            sa.func.max(a.c.occurred_v).label("last_v"),
+        ]
+        if not arrival_is_event_time:
+            aggregates.append(sa.func.max(a.c.arrival_v).label("max_arrival"))
+        if not all_new:
+            aggregates.append(sa.func.sum(a.c.new).label("new"))
+        keys = (a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module, a.c.event)
+        return sa.select(*keys, *aggregates).group_by(*keys)
+
+    groups = [grouped(a) for a in sources]
+    fine = (groups[0] if len(groups) == 1 else sa.union_all(*groups)).cte("fine")
     arrival = fine.c.last_v if arrival_is_event_time else fine.c.max_arrival
     new = fine.c.n if all_new else fine.c.new
     usage = sa.select(
@@ -267,11 +272,11 @@ def read_pushdown(
     read = EventsRead()
     tune_session(conn)
     dups = find_duplicates(conn, rel, bucketer, window)
-    ev = rel.query
     if dups is not None:
         read.duplicates = dups.extra
         read.samples += dups.samples
-        ev = dedup(rel, bucketer, window, dups)
+    branches = read_branches(rel, bucketer, window, dups)
+    ev = one_relation(branches)
     a = annotated(ev, bucketer, window)
     raw_max: list[Any] = []
     unknown: set[str] = set()
@@ -370,29 +375,26 @@ def read_pushdown(
     split = plan_fan_out(conn, window_events, parallel)
     partitions = split.partitions
     read.connections = partitions
-    parts = (
-        [
-            annotated(
-                ev, bucketer, window, lambda key, k=k: partition_clause(key, k, partitions, dialect)
-            )
-            for k in range(partitions)
-        ]
-        if partitions > 1
-        else []
-    )
+
+    def partition(k: int) -> Any:
+        """Partition `k`'s filter on the text account id."""
+        return lambda key: partition_clause(key, k, partitions, dialect)
+
     if dialect in SINGLE_PASS_DIALECTS:
         arrival_is_event_time = rel.arrival_is_event_time
         all_new = window.new_after is None
+
+        def rollup(where: Any = None) -> sa.CompoundSelect[Any]:
+            sources = [annotated(b, bucketer, window, where) for b in branches]
+            return single_pass_query(sources, arrival_is_event_time, all_new, users)
+
         if partitions == 1:
-            query = single_pass_query(a, arrival_is_event_time, all_new, users)
             # Closed here, not when garbage collected: a sink that fails must not leave the
             # cursor to be closed after its connection.
-            with closing(rows_in_chunks(conn, query, chunk_size)) as chunks:
+            with closing(rows_in_chunks(conn, rollup(), chunk_size)) as chunks:
                 consume(itertools.chain.from_iterable(chunks))
         else:
-            queries = [
-                single_pass_query(part, arrival_is_event_time, all_new, users) for part in parts
-            ]
+            queries = [rollup(partition(k)) for k in range(partitions)]
             results = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
             with closing(results):
                 for rows in results:
@@ -406,6 +408,7 @@ def read_pushdown(
         def each(queries: list[sa.Select[Any]]) -> Iterator[Iterator[Sequence[Any]]]:
             return fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
 
+        parts = [annotated(ev, bucketer, window, partition(k)) for k in range(partitions)]
         with closing(each([_usage_query(part) for part in parts])) as results:
             unknown = usage_sink(usage_group(*row) for rows in results for row in rows)
         with closing(each([_event_query_one_step(part) for part in parts])) as results:

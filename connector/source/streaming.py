@@ -25,8 +25,9 @@ from connector.source.events import (
     UsageSink,
     Window,
     as_key,
-    dedup,
     find_duplicates,
+    one_relation,
+    read_branches,
     time_filter,
 )
 from connector.source.normalize import parse_instant
@@ -74,11 +75,10 @@ def read_streaming(
     """Stream raw events in chunks and aggregate them here (for engines we cannot push to)."""
     read = EventsRead()
     dups = find_duplicates(conn, rel, bucketer, window)
-    ev = rel.query
     if dups is not None:
         read.duplicates = dups.extra
         read.samples += dups.samples
-        ev = dedup(rel, bucketer, window, dups)
+    ev = one_relation(read_branches(rel, bucketer, window, dups))
     query = sa.select(ev).where(time_filter(ev, bucketer, window))
     usage: dict[tuple[str, str, date, str], list[Any]] = {}
     named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}
