@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -121,32 +122,46 @@ def find_duplicates(
     conn: sa.Connection, rel: Relation, bucketer: DayBucketer, window: Window
 ) -> Duplicates | None:
     """The window's duplicated event ids, or None when there are none (or cannot be: ids
-    unique by constraint). One GROUP BY of the ids finds, counts and samples them; only a
-    source with more than `LISTED_DUPLICATES` of them is counted a second time."""
+    unique by constraint).
+
+    `COUNT(*) - COUNT(DISTINCT …)` answers "any?" fastest (10 M ids on PostgreSQL: 3.6 s,
+    where a GROUP BY of them takes 6 s); only when some repeat are they listed, by one
+    GROUP BY that also samples them. On PostgreSQL that GROUP BY sorts: a rollup session's
+    hash table, sized for the rollup's groups, spills with an id per group (12 s)."""
     if rel.unique_ids:
         return None
     ev = rel.query
     in_window = sa.and_(time_filter(ev, bucketer, window), ev.c.event_id.is_not(None))
-    repeated = sa.func.count() > 1
-    found = conn.execute(
-        sa.select(ev.c.event_id, sa.func.count())
-        .where(in_window)
-        .group_by(ev.c.event_id)
-        .having(repeated)
-        .limit(LISTED_DUPLICATES + 1)
-    ).all()
-    if not found:
+    extra = sa.func.count(ev.c.event_id) - sa.func.count(sa.distinct(ev.c.event_id))
+    counted = int(conn.execute(sa.select(extra).where(in_window)).scalar() or 0)
+    if not counted:
         return None
+    ids = sa.select(ev.c.event_id).where(in_window).group_by(ev.c.event_id)
+    ids = ids.having(sa.func.count() > 1)
+    listing = ids.add_columns(sa.func.count()).limit(LISTED_DUPLICATES + 1)
+    with _grouping_by_sort(conn):
+        found = conn.execute(listing).all()
     samples = [
         (str(eid), "duplicate_event_id", {"event_id": str(eid), "copies": n})
         for eid, n in found[:SAMPLE_ROWS]
     ]
-    if len(found) <= LISTED_DUPLICATES:
-        return Duplicates(sum(n - 1 for _, n in found), [eid for eid, _ in found], samples)
-    extra = sa.func.count(ev.c.event_id) - sa.func.count(sa.distinct(ev.c.event_id))
-    ids = sa.select(ev.c.event_id).where(in_window).group_by(ev.c.event_id).having(repeated)
-    counted = conn.execute(sa.select(extra).where(in_window)).scalar()
-    return Duplicates(int(counted or 0), ids, samples)
+    listed = len(found) <= LISTED_DUPLICATES
+    return Duplicates(counted, [eid for eid, _ in found] if listed else ids, samples)
+
+
+@contextmanager
+def _grouping_by_sort(conn: sa.Connection) -> Iterator[None]:
+    """PostgreSQL: GROUP BY sorts, then the transaction's own planner settings again."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    names = ("enable_hashagg", "enable_sort")
+    before = {n: conn.exec_driver_sql(f"SHOW {n}").scalar() for n in names}
+    conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
+    conn.exec_driver_sql("SET LOCAL enable_sort = on")
+    yield  # not restored after an error: the failed transaction ends with its settings
+    for name, value in before.items():
+        conn.exec_driver_sql(f"SET LOCAL {name} = {'on' if value == 'on' else 'off'}")
 
 
 def read_branches(

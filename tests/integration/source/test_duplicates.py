@@ -12,7 +12,12 @@ from sourcedb import SourceDB, expected_rollups
 from test_generic_pull import NOW, make_events, seeded, store_rollups
 
 from connector.source import events as source_events
+from connector.source.engine import make_source_engine
+from connector.source.events import Window, find_duplicates
+from connector.source.generic import resolve_generic
 from connector.source.pull import pull
+from connector.source.pushdown import tune_session
+from connector.source.timezones import DayBucketer
 
 KNOWN = {"a1", "a2", "a3"}
 
@@ -100,4 +105,35 @@ def test_many_duplicated_ids_are_found_by_a_subquery(
     assert report.quarantined == {"events.duplicate_event_id": 5}
     assert store_rollups(sqlite_store) == expected_rollups(counted, "Europe/Berlin", KNOWN)
     sampled = _quarantined_ids(sqlite_store)  # from the ids the first query returned
-    assert sampled and sampled <= duplicated
+    assert sampled
+    assert sampled <= duplicated
+
+
+def test_postgres_lists_duplicates_by_sorting_then_keeps_the_rollup_settings(
+    postgres_source: SourceDB,
+) -> None:
+    table, _, duplicated = _source_events()
+    seeded(postgres_source, table, event_pk=False)
+    settings = postgres_source.settings("UTC")
+    engine = make_source_engine(settings)
+    rel = resolve_generic(engine, settings).events
+    window = Window(since=None, future_limit=NOW + timedelta(days=1), new_after=None)
+    seen: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _plans(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "HAVING" in statement:  # the listing query runs with hashing off
+            seen.append(conn.exec_driver_sql("SHOW enable_hashagg").scalar())
+
+    with engine.begin() as conn:
+        tune_session(conn)
+        dups = find_duplicates(conn, rel, DayBucketer("postgresql", "UTC"), window)
+        after = [
+            conn.exec_driver_sql(f"SHOW {n}").scalar() for n in ("enable_hashagg", "enable_sort")
+        ]
+    engine.dispose()
+
+    assert dups is not None
+    assert (dups.extra, set(dups.ids)) == (5, duplicated)
+    assert seen == ["off"]
+    assert after == ["on", "off"]  # the rollup's own settings again
