@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python bench/pull_bench.py [--events N] [--backends postgres,sqlite]
         [--time-ordered] [--no-updated-at] [--streaming-events M] [--store sqlite|postgres]
+        [--duplicates D]
 
 Backends: `postgres`, `sqlite` (the default pair) and `mysql` (a MariaDB server). For each
 the events are generated inside the database itself (PostgreSQL `generate_series`, SQLite a
@@ -13,6 +14,8 @@ of the events, and the configured time zone has daylight-saving changes (Europe/
 Accounts and users carry an `updated_at` column, as a product database's tables usually do
 (last changed at some point in the past year), so an incremental pull reads only the rows
 changed since its previous run; `--no-updated-at` leaves it out, and every pull reads them all.
+`--duplicates D` stores the first D events twice, as at-least-once delivery leaves them, in
+an events table without a primary key: every pull then checks its window for repeated ids.
 
 Every events table gets an index on `occurred_at`, the index a vendor should have on the
 event time (for the Segment preset: on `received_at` as well): the incremental read scans
@@ -70,6 +73,7 @@ class Shape:
     days: int
     per_user_day: int
     updated_at: bool = True  # accounts and users carry an updated_at column
+    duplicates: int = 0  # event ids stored twice (the events table then has no primary key)
 
     @property
     def users(self) -> int:
@@ -151,18 +155,26 @@ def _params(
     }
 
 
-def _ddl(schema_prefix: str, updated_at: bool) -> list[str]:
+def _ddl(schema_prefix: str, shape: Shape) -> list[str]:
     p = schema_prefix
-    updated = ", updated_at TIMESTAMP" if updated_at else ""
+    updated = ", updated_at TIMESTAMP" if shape.updated_at else ""
+    key = "" if shape.duplicates else " PRIMARY KEY"
     return [
         f"CREATE TABLE {p}accounts (account_id VARCHAR(32) PRIMARY KEY, name VARCHAR(64), "
         f"status VARCHAR(16), licenses INTEGER, plan VARCHAR(16){updated})",
         f"CREATE TABLE {p}users (user_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
         f"email VARCHAR(64){updated})",
-        f"CREATE TABLE {p}events (event_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32), "
+        f"CREATE TABLE {p}events (event_id VARCHAR(32){key}, account_id VARCHAR(32), "
         "user_id VARCHAR(32), event VARCHAR(32), module VARCHAR(32), occurred_at TIMESTAMP, "
         "duration_seconds DOUBLE PRECISION)",
     ]
+
+
+def _duplicate_events(prefix: str, shape: Shape) -> str:
+    """Copies of the first `shape.duplicates` events (ids e1, e2, …), the same in every column:
+    the at-least-once deliveries an event pipeline leaves behind."""
+    ids = ", ".join(f"'e{i}'" for i in range(1, shape.duplicates + 1))
+    return f"INSERT INTO {prefix}events SELECT * FROM {prefix}events WHERE event_id IN ({ids})"
 
 
 def _people(shape: Shape, end_at: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -206,11 +218,13 @@ def build_postgres(
     engine = sa.create_engine(url, connect_args={"options": "-c timezone=UTC"})
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        for stmt in _ddl(f"{schema}.", shape.updated_at):
+        for stmt in _ddl(f"{schema}.", shape):
             conn.execute(sa.text(stmt.replace("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE")))
         _insert_people(conn, f"{schema}.", shape, end_at)
         sql = _PG_EVENTS.format(schema=schema, names=EVENT_NAMES, modules=MODULES)
         conn.execute(sa.text(sql), _params(shape, shape.events, 0, end_at, shape.days))
+        if shape.duplicates:
+            conn.execute(sa.text(_duplicate_events(f"{schema}.", shape)))
         conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {schema}.events (occurred_at)"))
         if time_ordered:
             conn.execute(sa.text(f"CLUSTER {schema}.events USING events_occurred_at"))
@@ -255,10 +269,12 @@ def build_mysql(url: str, db: str, shape: Shape, end_at: datetime) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE DATABASE `{db}`"))
-        for stmt in _ddl(f"{db}.", shape.updated_at):
+        for stmt in _ddl(f"{db}.", shape):
             conn.execute(sa.text(stmt.replace("TIMESTAMP", "DATETIME(6)")))
         _insert_people(conn, f"{db}.", shape, end_at)
         _mysql_events(conn, db, shape, shape.events, 0, end_at, shape.days)
+        if shape.duplicates:
+            conn.execute(sa.text(_duplicate_events(f"{db}.", shape)))
         # After the load, as on PostgreSQL: kept up row by row, it made 5 M events load 3× slower.
         conn.execute(sa.text(f"CREATE INDEX events_occurred_at ON {db}.events (occurred_at)"))
         conn.execute(sa.text(f"ANALYZE TABLE {db}.events"))
@@ -268,12 +284,14 @@ def build_mysql(url: str, db: str, shape: Shape, end_at: datetime) -> None:
 def build_sqlite(path: Path, shape: Shape, end_at: datetime, time_ordered: bool = False) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        for stmt in _ddl("", shape.updated_at):
+        for stmt in _ddl("", shape):
             conn.execute(sa.text(stmt))
         _insert_people(conn, "", shape, end_at)
     engine.dispose()
     _sqlite_events(path, shape, shape.events, 0, end_at, shape.days)
     with sqlite3.connect(path) as raw:
+        if shape.duplicates:
+            raw.execute(_duplicate_events("", shape))
         if time_ordered:  # rewrite the rows in event-time order, as an append-only log has them
             raw.execute("CREATE TEMP TABLE gen AS SELECT * FROM events")
             raw.execute("DELETE FROM events")
@@ -558,6 +576,7 @@ def run_backend(
         f"{shape.days} days, {shape.slots:,} active user-days"
         + (", stored in event-time order" if time_ordered else "")
         + ("" if shape.updated_at else ", accounts and users without updated_at")
+        + (f", {shape.duplicates:,} event ids stored twice" if shape.duplicates else "")
         + (f", {store_kind} store" if store_kind != "sqlite" else "")
     ]
     started = time.perf_counter()
@@ -714,6 +733,13 @@ def main() -> None:
         action="store_true",
         help="accounts and users without an updated_at column (every pull reads them all)",
     )
+    parser.add_argument(
+        "--duplicates",
+        type=int,
+        default=0,
+        help="store this many events twice (the events table then has no primary key, and "
+        "every pull checks the window for duplicated ids)",
+    )
     args = parser.parse_args()
     shape = Shape(
         args.events,
@@ -722,6 +748,7 @@ def main() -> None:
         args.days,
         args.per_user_day,
         updated_at=not args.no_updated_at,
+        duplicates=args.duplicates,
     )
     with tempfile.TemporaryDirectory(prefix="pull_bench_") as tmp:
         for name in args.backends.split(","):
