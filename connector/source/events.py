@@ -13,7 +13,7 @@ know are counted once the rollup comes back.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -77,8 +77,8 @@ class EventsRead:
     connections: int = 1  # source connections the rollup was split across
 
 
-#: Writes usage groups to the store; returns the account ids it did not know.
-UsageSink = Callable[[Iterator[UsageGroup]], set[str]]
+#: Writes usage groups to the store; returns the events of each account id it did not know.
+UsageSink = Callable[[Iterator[UsageGroup]], Counter[str]]
 #: Writes (account, day, event, events, users) rows, skipping unknown accounts.
 EventSink = Callable[[Iterator[tuple[str, date, str, int, int, datetime | None]]], None]
 #: One user's occurrences of an event name on a day: (account, day, event, user, events, first).
@@ -251,20 +251,26 @@ def _keyed(text: Any, bucketer: DayBucketer) -> Any:
 
 
 def sample_rows(
-    conn: sa.Connection, a: sa.Subquery, bad: bool, unknown_accounts: Sequence[str]
+    conn: sa.Connection, a: sa.Subquery, bad: Mapping[str, int], unknown: Mapping[str, int]
 ) -> list[tuple[str, str, dict[str, Any]]]:
-    """Up to `SAMPLE_ROWS` rows of each bad-row reason (`bad`: some were counted) and of the
-    good rows of `unknown_accounts`, in one scan of the window: a query per reason scanned
-    it once for each (the demo data's five kinds: 9 s of a 24 s pull of 1 M events).
+    """Up to `SAMPLE_ROWS` rows of each bad-row reason counted in `bad` (rows per reason) and
+    of the good rows of the first `SAMPLE_UNKNOWN_ACCOUNTS` accounts of `unknown` (rows per
+    account id).
+
+    The kinds with at most `SAMPLE_ROWS` rows are wanted whole, and found by one scan of the
+    window: a query per kind scanned it once for each (the demo data's five kinds: 9 s of a
+    24 s pull of 1 M events). Each larger kind gets a LIMIT query, which stops as soon as it
+    has its rows; sorting them all to cut each kind short would cost more.
     """
-    conditions = []
-    if bad:
-        conditions.append(a.c.reason.is_not(None))
-    if unknown_accounts:
-        conditions.append(sa.and_(a.c.reason.is_(None), a.c.account_id.in_(unknown_accounts)))
-    if not conditions:
-        return []
-    why = sa.func.coalesce(a.c.reason, sa.literal_column("'unknown_account'"))
+    some = sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS]
+    of_unknown = sa.and_(a.c.reason.is_(None), a.c.account_id.in_(some))
+    few = [reason for reason, n in bad.items() if n <= SAMPLE_ROWS]
+    few_conditions = [a.c.reason.in_(sorted(few))] if few else []
+    many = [(a.c.reason == reason) for reason, n in sorted(bad.items()) if n > SAMPLE_ROWS]
+    if some and sum(unknown[account] for account in some) <= SAMPLE_ROWS:
+        few_conditions.append(of_unknown)
+    elif some:
+        many.append(of_unknown)
     cols = [
         a.c[c]
         for c in (
@@ -277,16 +283,14 @@ def sample_rows(
             "duration_seconds",
         )
     ]
-    ranked = (
-        sa.select(
-            *cols, why.label("why_"), sa.func.row_number().over(partition_by=why).label("rn_")
-        )
-        .where(sa.or_(*conditions))
-        .subquery("bad_rows")
-    )
+    why = sa.func.coalesce(a.c.reason, sa.literal_column("'unknown_account'")).label("why_")
+    queries = [sa.select(*cols, why).where(condition).limit(SAMPLE_ROWS) for condition in many]
+    if few_conditions:
+        queries.append(sa.select(*cols, why).where(sa.or_(*few_conditions)))
     out = []
-    for row in conn.execute(sa.select(ranked).where(ranked.c.rn_ <= SAMPLE_ROWS)).mappings():
-        raw = {c.name: row[c.name] for c in cols}
-        key = raw["event_id"] or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
-        out.append((str(key), str(row["why_"]), raw))
+    for query in queries:
+        for row in conn.execute(query).mappings():
+            raw = {c.name: row[c.name] for c in cols}
+            key = raw["event_id"] or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
+            out.append((str(key), str(row["why_"]), raw))
     return out

@@ -402,8 +402,8 @@ class _Puller:
             future: list[int] = [0]
             unknown_days: set[date] = set()  # days read with events of unknown accounts
 
-            def usage_sink(groups: Iterator[UsageGroup]) -> set[str]:
-                unknown: set[str] = set()
+            def usage_sink(groups: Iterator[UsageGroup]) -> Counter[str]:
+                unknown: Counter[str] = Counter()
                 quarantined = report.quarantined
 
                 def good() -> Iterator[rollups.UsageTuple]:
@@ -431,7 +431,7 @@ class _Puller:
                             quarantined[f"events.{reason}"] += events
                             continue
                         if account not in known:
-                            unknown.add(str(account))
+                            unknown[str(account)] += events
                             unknown_days.add(day)
                             quarantined["events.unknown_account"] += events
                             continue

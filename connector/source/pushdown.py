@@ -9,6 +9,7 @@ chunks, so memory stays flat whatever the source size.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import date
@@ -19,7 +20,6 @@ import sqlalchemy as sa
 from connector.source.cursor import rows_in_chunks
 from connector.source.events import (
     FUTURE_REASON,
-    SAMPLE_UNKNOWN_ACCOUNTS,
     EventSink,
     EventsRead,
     EventUserTuple,
@@ -279,7 +279,7 @@ def read_pushdown(
     ev = one_relation(branches)
     a = annotated(ev, bucketer, window)
     raw_max: list[Any] = []
-    unknown: set[str] = set()
+    unknown: Counter[str] = Counter()
     streamed = conn.execution_options(stream_results=True, yield_per=chunk_size)
 
     # Per-row work is kept to the minimum here: a first pull hands over about one row per
@@ -423,7 +423,7 @@ def read_finish(
     read: EventsRead,
     raw_max: Any,
     bucketer: DayBucketer,
-    unknown: set[str],
+    unknown: Counter[str],
 ) -> EventsRead:
     """Sample each kind of bad row seen, and find the id at the newest arrival (the tie-break;
     bad rows move the watermark too, except those dated beyond the future limit).
@@ -431,7 +431,7 @@ def read_finish(
     Only reasons that occurred are sampled: a LIMIT query for an absent reason would scan
     the whole window for nothing.
     """
-    read.samples += sample_rows(conn, a, bool(read.bad), sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS])
+    read.samples += sample_rows(conn, a, read.bad, unknown)
     read.bad.clear()
     newest = bucketer.to_datetime(raw_max)
     if newest is not None:
