@@ -2,12 +2,12 @@
 
 Every event in the read window gets a `reason` (NULL for a good row): no user, no account,
 no or unparsable timestamp, a timestamp beyond `max_future_minutes`, a negative duration.
-Duplicated event ids are found by one GROUP BY of the window's ids (skipped when a primary
-key or unique index makes them impossible); when there are some, the rollups read a
-de-duplicated relation in which only the copies of those ids are ranked (`ROW_NUMBER() OVER
-(PARTITION BY event_id)`, earliest arrival wins), so a few duplicates in a large table cost
-a lookup per row rather than a sort of every event. Events of accounts the store does not
-know are counted once the rollup comes back.
+Duplicated event ids are counted by one `COUNT(*) - COUNT(DISTINCT event_id)` (skipped when
+a primary key or unique index makes them impossible); when some repeat, they are listed and
+the rollups read a de-duplicated relation in which only their copies are ranked
+(`ROW_NUMBER() OVER (PARTITION BY event_id)`, earliest arrival wins), so a few duplicates in
+a large table cost a lookup per row rather than a sort of every event. Events of accounts
+the store does not know are counted once the rollup comes back.
 """
 
 from __future__ import annotations
