@@ -12,6 +12,7 @@ the store does not know are counted once the rollup comes back.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -138,15 +139,26 @@ def find_duplicates(
         return None
     ids = sa.select(ev.c.event_id).where(in_window).group_by(ev.c.event_id)
     ids = ids.having(sa.func.count() > 1)
-    listing = ids.add_columns(sa.func.count()).limit(LISTED_DUPLICATES + 1)
+    most = _listable(conn)
+    listing = ids.add_columns(sa.func.count()).limit(max(most, SAMPLE_ROWS) + 1)
     with _grouping_by_sort(conn):
         found = conn.execute(listing).all()
     samples = [
         (str(eid), "duplicate_event_id", {"event_id": str(eid), "copies": n})
         for eid, n in found[:SAMPLE_ROWS]
     ]
-    listed = len(found) <= LISTED_DUPLICATES
+    listed = len(found) <= most
     return Duplicates(counted, [eid for eid, _ in found] if listed else ids, samples)
+
+
+def _listable(conn: sa.Connection) -> int:
+    """How many ids a read may name. SQLite counts every bound value against its variable
+    limit (999 in older builds): a read names each id twice (see `read_branches`), beside
+    about 200 values per branch of its own (the day's offset table)."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite" or not isinstance(driver, sqlite3.Connection):
+        return LISTED_DUPLICATES
+    return min(LISTED_DUPLICATES, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 8)
 
 
 @contextmanager

@@ -3,6 +3,7 @@ quarantined duplicates, rows without an id are all kept, and the read still fans
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -137,3 +138,25 @@ def test_postgres_lists_duplicates_by_sorting_then_keeps_the_rollup_settings(
     assert (dups.extra, set(dups.ids)) == (5, duplicated)
     assert seen == ["off"]
     assert after == ["on", "off"]  # the rollup's own settings again
+
+
+def test_sqlite_names_no_more_ids_than_its_variable_limit_allows(
+    sqlite_source: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    """A SQLite build allowing 600 bound values (older builds: 999) reads 120 duplicated ids,
+    which named twice beside the read's own 400 would overflow it, through the subquery."""
+    good = make_events(200, seed=12)
+    table = [*good, *({**e} for e in good[:120])]
+    seeded(sqlite_source, table, event_pk=False)
+    settings = sqlite_source.settings("Europe/Berlin")
+    engine = make_source_engine(settings)
+
+    @sa.event.listens_for(engine, "connect")
+    def _small_limit(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 600)
+
+    report = pull(settings, sqlite_store, source=engine)
+    engine.dispose()
+
+    assert report.quarantined == {"events.duplicate_event_id": 120}
+    assert store_rollups(sqlite_store) == expected_rollups(good, "Europe/Berlin", KNOWN)
