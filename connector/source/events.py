@@ -48,6 +48,7 @@ class Window:
     future_limit: datetime
     new_after: datetime | None  # events after this arrival time count as new
     after: datetime | None = None
+    until: datetime | None = None  # events arrived later are left to the next read
 
 
 class UsageGroup(NamedTuple):
@@ -99,10 +100,14 @@ def as_day(value: Any) -> date | None:
 
 def time_filter(rel: sa.Subquery, bucketer: DayBucketer, window: Window) -> Any:
     if window.after is not None:
-        return bucketer.later_than(rel.c.occurred_at, window.after)
-    if window.since is None:
-        return sa.true()
-    return bucketer.at_or_after(rel.c.occurred_at, window.since)
+        lower = bucketer.later_than(rel.c.occurred_at, window.after)
+    elif window.since is None:
+        lower = sa.true()
+    else:
+        lower = bucketer.at_or_after(rel.c.occurred_at, window.since)
+    if window.until is None:
+        return lower
+    return sa.and_(lower, bucketer.not_later_than(rel.c[ARRIVAL], window.until))
 
 
 def as_key(col: Any) -> Any:

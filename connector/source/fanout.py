@@ -21,11 +21,11 @@ Partitions may read slightly different snapshots (they start within milliseconds
 other); the pull tolerates that exactly as it tolerates late-arriving events: the late
 window's days are counted before the read, so a row one partition missed makes the next
 run's count differ, and that day is read again (`connector.source.changed_days`). On MySQL /
-MariaDB the usage and event-name rollups are two fan-outs, one after the other, so a row
-that lands between them can be in one rollup and not yet in the other; the same count (or,
-past the watermark, the re-read of the watermark's day, which those sources always make)
-rebuilds both on the next run. New rows are added to the rollups without a re-read only
-where one query returns both (PostgreSQL and SQLite: `connector.source.pull`).
+MariaDB the usage and event-name rollups (and the users per event name kept for later
+reads) are fan-outs one after the other, so a row that lands between them can be in one
+and not yet in another: the later passes stop at the newest event the usage pass saw, so
+such a row is either past the new watermark (the next run adds it, as any new row) or up
+to it (its day's count differs and the next run rebuilds that day).
 """
 
 from __future__ import annotations

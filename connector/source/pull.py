@@ -56,7 +56,7 @@ from connector.source.events import (
 from connector.source.fingerprint import RowHasher
 from connector.source.generic import resolve_generic
 from connector.source.normalize import account_row, clean_text, user_row
-from connector.source.pushdown import SINGLE_PASS_DIALECTS, read_pushdown
+from connector.source.pushdown import read_pushdown
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
@@ -362,18 +362,13 @@ class _Puller:
 
     def _keeps_users(self, mode: str) -> bool:
         """Whether reads keep the newest day's users per event name, so that later pulls add
-        new events to the rollups instead of re-reading that day. This needs the single-pass
-        pushdown, the event time as arrival time (new rows are exactly those past the
-        watermark), event ids unique by constraint (a new row cannot repeat a counted one),
-        and the day counts (which tell that nothing up to the watermark changed)."""
+        new events to the rollups instead of re-reading that day. This needs the pushdown
+        (whose reads count exactly the rows up to the watermark they leave), the event time
+        as arrival time (new rows are exactly those past the watermark), event ids unique by
+        constraint (a new row cannot repeat a counted one), and the day counts (which tell
+        that nothing up to the watermark changed)."""
         rel = self.relations.events
-        return (
-            mode == "pushdown"
-            and self.source.dialect.name in SINGLE_PASS_DIALECTS
-            and rel.arrival_is_event_time
-            and rel.unique_ids
-            and self.counting
-        )
+        return mode == "pushdown" and rel.arrival_is_event_time and rel.unique_ids and self.counting
 
     def events(self, mode: str) -> None:
         rel = self.relations.events

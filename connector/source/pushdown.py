@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
+from dataclasses import replace
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -38,7 +40,7 @@ from connector.source.events import (
 )
 from connector.source.fanout import fan_out, partition_clause, plan_fan_out
 from connector.source.relations import ARRIVAL, Relation
-from connector.source.timezones import DayBucketer
+from connector.source.timezones import DayBucketer, day_start
 
 #: PostgreSQL work_mem for the rollup queries (a cap per hash table, not an allocation).
 PG_WORK_MEM = "128MB"
@@ -128,6 +130,24 @@ def _event_query_one_step(src: sa.Subquery) -> sa.Select[Any]:
         )
         .where(src.c.reason.is_(None))
         .group_by(src.c.account_id, src.c.day, src.c.event)
+    )
+
+
+def _user_query(a: sa.Subquery, day: date | None) -> sa.Select[Any]:
+    """Event names per user of good events (of `day` only, when given), columns in the
+    order of an `EventUserTuple`: account, day, event, user, events, first."""
+    good = a.c.reason.is_(None) if day is None else sa.and_(a.c.reason.is_(None), a.c.day == day)
+    return (
+        sa.select(
+            a.c.account_id,
+            a.c.day,
+            a.c.event,
+            a.c.user_id,
+            sa.func.count().label("events"),
+            sa.func.min(a.c.occurred_v).label("first_v"),
+        )
+        .where(good)
+        .group_by(a.c.account_id, a.c.day, a.c.event, a.c.user_id)
     )
 
 
@@ -263,12 +283,11 @@ def read_pushdown(
     the database computes at the same time (see `connector.source.fanout`; `parallel` is
     `source.parallel_reads`).
 
-    `users` (see `single_pass_query`; single-pass dialects only) sends event names per user
-    to `users_sink`: for the newest day after a rebuild, or instead of `event_sink` when the
-    read adds to the rollups. Each partition sends its own newest day's.
+    `users` (see `single_pass_query`) sends event names per user to `users_sink`: for the
+    newest day after a rebuild, or instead of `event_sink` when the read adds to the rollups.
+    In one pass each partition sends its own newest day's; in several (MySQL / MariaDB) the
+    later passes stop at the newest event the usage pass saw.
     """
-    if users is not None and conn.dialect.name not in SINGLE_PASS_DIALECTS:
-        raise ValueError(f"event names per user are not read from {conn.dialect.name}")
     read = EventsRead()
     tune_session(conn)
     dups = find_duplicates(conn, rel, bucketer, window)
@@ -337,17 +356,21 @@ def read_pushdown(
                 to_time(row[f]),
             )
 
-    def user_rows(rows: Iterator[Any]) -> Iterator[EventUserTuple]:
-        """(account, day, event, user, events, first) of `kind` 2 rows."""
+    def user_rows(
+        rows: Iterator[Any], at: tuple[int, int, int, int, int, int] = (2, 4, 6, 3, 7, 12)
+    ) -> Iterator[EventUserTuple]:
+        """(account, day, event, user, events, first) from the columns at `at` of each row
+        (by default of `kind` 2 rows)."""
+        a, d, e, u, n, f = at
         for row in rows:
-            day, events = row[4], row[7]
+            day, events = row[d], row[n]
             yield (
-                row[2],
+                row[a],
                 day if type(day) is date else as_day(day),  # type: ignore[misc]
-                row[6],
-                row[3],
+                row[e],
+                row[u],
                 events if type(events) is int else int(events),
-                to_time(row[12]),
+                to_time(row[f]),
             )
 
     def consume(rows: Iterator[Any]) -> None:
@@ -399,20 +422,57 @@ def read_pushdown(
             with closing(results):
                 for rows in results:
                     consume(iter(rows))
-    elif partitions == 1:
-        unknown = usage_sink(usage_group(*row) for row in streamed.execute(_usage_query(a)))
-        named = streamed.execute(_event_query_one_step(a))
-        event_sink(event_rows(iter(named), (0, 1, 2, 3, 4, 5)))
     else:
-        # Two passes, each fanned out: the usage rollup's partitions, then the event names'.
-        def each(queries: list[sa.Select[Any]]) -> Iterator[Iterator[Sequence[Any]]]:
-            return fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
+        # Passes one after the other, each fanned out where the read is split: the usage
+        # rollup, the event names, and (users kept) the event names per user.
+        def each_pass(
+            query_of: Callable[[sa.Subquery], sa.Select[Any]], within: Window
+        ) -> Iterator[Any]:
+            if partitions == 1:
+                yield from streamed.execute(query_of(annotated(ev, bucketer, within)))
+                return
+            parts = [annotated(ev, bucketer, within, partition(k)) for k in range(partitions)]
+            queries = [query_of(part) for part in parts]
+            fanned = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
+            with closing(fanned) as results:
+                for rows in results:
+                    yield from rows
 
-        parts = [annotated(ev, bucketer, window, partition(k)) for k in range(partitions)]
-        with closing(each([_usage_query(part) for part in parts])) as results:
-            unknown = usage_sink(usage_group(*row) for rows in results for row in rows)
-        with closing(each([_event_query_one_step(part) for part in parts])) as results:
-            event_sink(event_rows(itertools.chain.from_iterable(results), (0, 1, 2, 3, 4, 5)))
+        newest_day: list[date] = []
+
+        def good_days(groups: Iterator[UsageGroup]) -> Iterator[UsageGroup]:
+            for g in groups:
+                if (
+                    g.reason is None
+                    and g.day is not None
+                    and (not newest_day or g.day > newest_day[0])
+                ):
+                    newest_day[:] = [g.day]
+                yield g
+
+        unknown = usage_sink(
+            good_days(usage_group(*row) for row in each_pass(_usage_query, window))
+        )
+        later = window
+        if users is not None:
+            # Event names (and per user) kept for later reads to add to must count exactly
+            # the rows the usage pass saw: a row arriving meanwhile past the newest of them
+            # is a new row for the next read (one up to it changes a day's count, and the
+            # next read rebuilds that day).
+            newest = bucketer.to_datetime(raw_max[0]) if raw_max else None
+            if newest is None:
+                return read_finish(conn, rel, a, read, None, bucketer, unknown)
+            later = replace(window, until=newest)
+        if users != "only":
+            named_rows = each_pass(_event_query_one_step, later)
+            event_sink(event_rows(named_rows, (0, 1, 2, 3, 4, 5)))
+        if users_sink is not None and users is not None:
+            day = newest_day[0] if users == "last_day" and newest_day else None
+            if day is not None:  # read through the event time's index from that day on
+                later = replace(later, since=day_start(day, ZoneInfo(bucketer.zone_name)))
+            if users == "only" or day is not None:
+                per_user = each_pass(lambda part: _user_query(part, day), later)
+                users_sink(user_rows(per_user, (0, 1, 2, 3, 4, 5)))
     return read_finish(conn, rel, a, read, raw_max[0] if raw_max else None, bucketer, unknown)
 
 
