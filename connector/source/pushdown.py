@@ -1,9 +1,9 @@
 """Rollups pushed down into the source database, so raw events never cross the wire.
 
 The usage GROUP BY carries the bad-row `reason` as a key, so bad rows are counted in the
-same single pass over the events that builds the rollup; a bounded sample of each kind seen
-is then fetched (`LIMIT`) for the quarantine. Results stream from a server-side cursor in
-chunks, so memory stays flat whatever the source size.
+same pass over the events that builds the rollup; a bounded sample of each kind seen is
+then fetched for the quarantine (`connector.source.events.sample_rows`). Results stream from
+a server-side cursor in chunks, so memory stays flat whatever the source size.
 """
 
 from __future__ import annotations
