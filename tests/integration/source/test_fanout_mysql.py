@@ -85,7 +85,7 @@ def _watched_fan_out(
     monkeypatch: pytest.MonkeyPatch, before: Callable[[int], None] = lambda _call: None
 ) -> list[int]:
     """The real fan-out, recording the queries of each call; `before` runs ahead of a call
-    with its number (1: the usage rollup, 2: the event names, 3: users per event name)."""
+    with its number (1: the usage rollup, 2: the event names)."""
     calls: list[int] = []
     real_fan_out = pushdown.fan_out
 
@@ -112,9 +112,9 @@ def test_mysql_rollups_are_the_same_however_the_read_is_split(
     report = pull(settings, sqlite_store)
 
     split = 2 if parallel is None else parallel
-    # Three passes (usage, event names, the newest day's users per event name), each across
-    # the partitions; none for one.
-    assert queries_run == ([] if split == 1 else [split, split, split])
+    # Two passes (usage, then event names with the newest day's users per event name), each
+    # across the partitions; none for one.
+    assert queries_run == ([] if split == 1 else [split, split])
     assert report.connections == split
     assert render_summary(report).title == (
         f"Pull {report.run_id} (pushdown"
@@ -157,15 +157,11 @@ def test_mysql_row_landing_between_the_two_rollups_is_in_both_after_the_next_run
     )
 
 
-@pytest.mark.parametrize("lands_before", [2, 3])
 def test_mysql_new_row_landing_between_the_passes_is_added_once_by_the_next_run(
-    mysql_source: SourceDB,
-    sqlite_store: sa.Engine,
-    monkeypatch: pytest.MonkeyPatch,
-    lands_before: int,
+    mysql_source: SourceDB, sqlite_store: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A row newer than any the usage rollup saw, inserted before a later pass, is left to
-    the next run, which adds it (to usage, event names and their users) exactly once."""
+    """A row newer than any the usage rollup saw, inserted before the event names are read,
+    is left to the next run, which adds it (to usage, event names and their users) once."""
     events = _seeded(mysql_source, 300)
     newest = max(e["occurred_at"] for e in events)
     newer = {
@@ -176,7 +172,7 @@ def test_mysql_new_row_landing_between_the_passes_is_added_once_by_the_next_run(
     }
 
     def insert_newer(call: int) -> None:
-        if call == lands_before:
+        if call == 2:
             mysql_source.insert("events", [newer])
 
     _watched_fan_out(monkeypatch, insert_newer)
