@@ -356,6 +356,7 @@ def read_pushdown(
             and (not raw_max or max_arrival > raw_max[0])
         ):
             raw_max[:] = [max_arrival]
+        last = to_time(last_v)
         return UsageGroup(
             reason,
             account,
@@ -364,10 +365,11 @@ def read_pushdown(
             module,
             events if type(events) is int else int(events),
             duration if duration is None or type(duration) is float else float(duration),
-            to_time(max_arrival),
+            # The newest arrival is the newest event where arrival is the event time.
+            last if max_arrival == last_v else to_time(max_arrival),
             new if type(new) is int else int(new or 0),
             to_time(first_v),
-            to_time(last_v),
+            last,
         )
 
     def event_rows(
