@@ -61,6 +61,22 @@ def test_julian_round_trip() -> None:
     assert from_julian(julian(moment)) == moment
 
 
+def test_rollup_julian_days_reach_the_store_as_from_julian_reads_them() -> None:
+    """The store's fast conversion gives `from_julian`'s instant, naive, to the millisecond,
+    before 1970 and across leap days too."""
+    to_store = DayBucketer("sqlite", "UTC").store_time()
+    assert to_store is not None
+    start = datetime(1969, 12, 30, 23, 59, 59, 999_000, tzinfo=UTC)
+    moments = [start + timedelta(days=i * 13, milliseconds=i * 7_919) for i in range(5_000)]
+    for moment in moments:
+        value = julian(moment)
+        assert (
+            to_store(value)
+            == from_julian(value).replace(tzinfo=None)
+            == moment.replace(tzinfo=None)
+        )
+
+
 def test_day_start_is_local_midnight() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     assert day_start(date(2026, 7, 1), berlin) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
