@@ -456,7 +456,8 @@ def read_pushdown(
                     consume(iter(rows))
     else:
         # Passes one after the other, each fanned out where the read is split: the usage
-        # rollup, the event names, and (users kept) the event names per user.
+        # rollup, then the event names (with the newest day's per user, when kept) or, when
+        # the read adds to the rollups, the event names per user.
         def each_pass(
             query_of: Callable[[sa.Subquery], sa.Select[Any]], within: Window
         ) -> Iterator[Any]:
