@@ -194,3 +194,26 @@ def test_late_loaded_events_are_found_by_received_at(
     }
     assert usage[("g2", "u2", (NOW - timedelta(days=20)).date())] == 1
     assert sum(usage.values()) == 5
+
+
+@pytest.mark.parametrize("mode", ["always", "never"])
+def test_a_message_loaded_twice_is_counted_once(
+    source_db: SourceDB, sqlite_store: sa.Engine, mode: str
+) -> None:
+    """At-least-once delivery: the warehouse loads a message again an hour later (same id
+    and timestamp, a later received_at). Its day is read again and the copy is left out."""
+    _seed(source_db)
+    settings = source_db.settings(preset="segment", pushdown=mode)
+    pull(settings, sqlite_store)
+    before = list(rollups.iter_usage(sqlite_store, date(2026, 1, 1), NOW.date()))
+    named = list(rollups.iter_event_daily(sqlite_store, date(2026, 1, 1), NOW.date()))
+
+    clock.freeze(NOW + timedelta(hours=1))
+    source_db.insert("tracks", [_track(3, "u2", 2.0, received_days_ago=-1 / 24)])
+    report = pull(settings, sqlite_store)
+
+    assert report.replaced_from is not None
+    assert report.replaced_from <= (NOW - timedelta(days=2)).date()  # the copy's day is read
+    assert report.quarantined["events.duplicate_event_id"] == 1
+    assert list(rollups.iter_usage(sqlite_store, date(2026, 1, 1), NOW.date())) == before
+    assert list(rollups.iter_event_daily(sqlite_store, date(2026, 1, 1), NOW.date())) == named
