@@ -483,9 +483,8 @@ def read_pushdown(
                     newest_day[:] = [g.day]
                 yield g
 
-        unknown = usage_sink(
-            good_days(usage_group(*row) for row in each_pass(_usage_query, window))
-        )
+        groups = (usage_group(*row) for row in each_pass(_usage_query, window))
+        unknown = usage_sink(good_days(groups) if users == "last_day" else groups)
         later = window
         if users is not None:
             # Event names (and per user) kept for later reads to add to must count exactly
@@ -500,7 +499,7 @@ def read_pushdown(
             if users_sink is not None:
                 users_sink(user_rows(each_pass(_user_query, later), (0, 1, 2, 3, 4, 5)))
         else:
-            day = newest_day[0] if users == "last_day" and newest_day else None
+            day = newest_day[0] if newest_day else None  # tracked for "last_day" only
             kept: list[Any] = []
             named = each_pass(lambda part: _event_query_one_step(part, day), later)
             event_sink(event_rows(_newest_day_apart(named, kept), (0, 1, 2, 3, 4, 5)))
