@@ -209,6 +209,18 @@ def read_branches(
     return [once.subquery("events_once"), first_copies.subquery("events_first_copies")]
 
 
+def unique_events(
+    conn: sa.Connection, rel: Relation, bucketer: DayBucketer, window: Window, read: EventsRead
+) -> list[sa.Subquery]:
+    """The `read_branches` of the window, with its repeated event ids counted and sampled
+    into `read` (every read, pushed down or streamed, starts here)."""
+    dups = find_duplicates(conn, rel, bucketer, window)
+    if dups is not None:
+        read.duplicates = dups.extra
+        read.samples += dups.samples
+    return read_branches(rel, bucketer, window, dups)
+
+
 def one_relation(branches: Sequence[sa.Subquery]) -> sa.Subquery:
     """The branches of `read_branches` as one relation (UNION ALL)."""
     if len(branches) == 1:

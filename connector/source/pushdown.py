@@ -31,11 +31,10 @@ from connector.source.events import (
     annotated,
     as_day,
     as_key,
-    find_duplicates,
     one_relation,
-    read_branches,
     sample_rows,
     time_filter,
+    unique_events,
 )
 from connector.source.fanout import fan_out, partition_clause, plan_fan_out
 from connector.source.relations import ARRIVAL, Relation
@@ -330,11 +329,7 @@ def read_pushdown(
     """
     read = EventsRead()
     tune_session(conn)
-    dups = find_duplicates(conn, rel, bucketer, window)
-    if dups is not None:
-        read.duplicates = dups.extra
-        read.samples += dups.samples
-    branches = read_branches(rel, bucketer, window, dups)
+    branches = unique_events(conn, rel, bucketer, window, read)
     ev = one_relation(branches)
     a = annotated(ev, bucketer, window)
     raw_max: list[Any] = []

@@ -25,10 +25,9 @@ from connector.source.events import (
     UsageSink,
     Window,
     as_key,
-    find_duplicates,
     one_relation,
-    read_branches,
     time_filter,
+    unique_events,
 )
 from connector.source.normalize import parse_instant
 from connector.source.relations import ARRIVAL, Relation
@@ -74,11 +73,7 @@ def read_streaming(
 ) -> EventsRead:
     """Stream raw events in chunks and aggregate them here (for engines we cannot push to)."""
     read = EventsRead()
-    dups = find_duplicates(conn, rel, bucketer, window)
-    if dups is not None:
-        read.duplicates = dups.extra
-        read.samples += dups.samples
-    ev = one_relation(read_branches(rel, bucketer, window, dups))
+    ev = one_relation(unique_events(conn, rel, bucketer, window, read))
     query = sa.select(ev).where(time_filter(ev, bucketer, window))
     usage: dict[tuple[str, str, date, str], list[Any]] = {}
     named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}
