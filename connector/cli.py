@@ -5,6 +5,7 @@ Exit codes: 0 success, 2 bad input or configuration, 1 any other failure.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from datetime import UTC, datetime
@@ -656,6 +657,19 @@ def alerts_preview(
         console.print_json(json.dumps(result.as_dict(), default=str))
     else:
         console.print(render_preview(result))
+
+
+def _summaries_on_one_line(*groups: typer.Typer) -> None:
+    """A command list shows each command's first docstring paragraph, and rich help keeps the
+    line breaks the docstring is wrapped with, scattering a summary over several rows."""
+    for group in groups:
+        for info in group.registered_commands:
+            if info.short_help is None and info.callback is not None:
+                first = (inspect.getdoc(info.callback) or "").split("\n\n")[0]
+                info.short_help = " ".join(first.split())
+
+
+_summaries_on_one_line(app, db_app, alerts_app)
 
 
 def main(argv: list[str] | None = None) -> int:
