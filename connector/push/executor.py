@@ -99,6 +99,14 @@ def _wire(change: RecordChange) -> dict[str, Any]:
     return values
 
 
+def _by_operation(changes: Sequence[RecordChange]) -> dict[str, list[RecordChange]]:
+    """Changes grouped by operation (update, upsert, create), in plan order within each."""
+    by_op: dict[str, list[RecordChange]] = {}
+    for change in changes:
+        by_op.setdefault(change.operation, []).append(change)
+    return by_op
+
+
 def _key_column(op: str, change: RecordChange) -> str:
     """The column that identifies a record in a write and its results."""
     if op == "update":
@@ -199,28 +207,11 @@ class Executor:
 
     # -- records via sObject Collections ----------------------------------------------------
     def _push_collections(self, obj: ObjectPlan) -> None:
-        by_op: dict[str, list[RecordChange]] = {}
-        for change in obj.changes:
-            by_op.setdefault(change.operation, []).append(change)
         max_size = 1 if self.settings.serial else self.settings.batch_size
         batch = AdaptiveBatch(max_size=max_size)
-        for op, changes in by_op.items():
+        for op, changes in _by_operation(obj.changes).items():
             keys = {id(c): record_key(c) for c in changes}
-            key_column = _key_column(op, changes[0])
-            pushlog.write_outbox(
-                self.engine,
-                self.run_id,
-                [
-                    OutboxItem(
-                        keys[id(c)],
-                        op,
-                        obj.sobject,
-                        c.target.key,
-                        {"key_column": key_column, "row": _wire(c)},
-                    )
-                    for c in changes
-                ],
-            )
+            self._write_outbox(obj.sobject, op, changes, keys, [_wire(c) for c in changes])
             external = changes[0].target.external_field if op == "upsert" else None
             self._send_collections(obj.sobject, op, changes, keys, batch, external)
 
@@ -315,29 +306,37 @@ class Executor:
         self.progress(sobject, len(outcomes))
 
     # -- records via Bulk API 2.0 -----------------------------------------------------------
+    def _write_outbox(
+        self,
+        sobject: str,
+        op: str,
+        changes: Sequence[RecordChange],
+        keys: Mapping[int, str],
+        rows: Sequence[dict[str, Any]],
+    ) -> str:
+        """Record the writes before sending them, so a crash leaves them to be resumed.
+
+        Returns the column the records are keyed by on the wire (`Id` or the upsert key).
+        """
+        key_column = _key_column(op, changes[0])
+        pushlog.write_outbox(
+            self.engine,
+            self.run_id,
+            [
+                OutboxItem(
+                    keys[id(c)], op, sobject, c.target.key, {"key_column": key_column, "row": row}
+                )
+                for c, row in zip(changes, rows, strict=True)
+            ],
+        )
+        return key_column
+
     def _push_bulk(self, obj: ObjectPlan) -> None:
-        by_op: dict[str, list[RecordChange]] = {}
-        for change in obj.changes:
-            by_op.setdefault(change.operation, []).append(change)
-        for op, changes in by_op.items():
+        for op, changes in _by_operation(obj.changes).items():
             self._check_stop()
-            key_column = _key_column(op, changes[0])
             keys = {id(c): record_key(c) for c in changes}
             rows = [_wire(c) for c in changes]
-            pushlog.write_outbox(
-                self.engine,
-                self.run_id,
-                [
-                    OutboxItem(
-                        keys[id(c)],
-                        op,
-                        obj.sobject,
-                        c.target.key,
-                        {"key_column": key_column, "row": row},
-                    )
-                    for c, row in zip(changes, rows, strict=True)
-                ],
-            )
+            key_column = self._write_outbox(obj.sobject, op, changes, keys, rows)
             all_keys = list(keys.values())
 
             def on_job(job_id: str, all_keys: list[str] = all_keys) -> None:
