@@ -22,16 +22,6 @@ from sqlalchemy import (
     Table,
 )
 
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "account_id",
-    "user_id",
-    "event",
-    "module",
-    "occurred_at",
-    "duration_seconds",
-)
-
 
 @dataclass(frozen=True)
 class DemoTables:

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Connection, Table
 
 from connector.demo.activity import EventChunk
-from connector.demo.schema import EVENT_COLUMNS
+from connector.source.relations import EVENT_COLUMNS
 
 COMMIT_ROWS = 1_000_000  # rows per transaction: large, but a crash loses little
 SLICE_ROWS = 25_000  # rows turned into Python objects at once: bounds memory on busy days

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from connector.source.relations import ARRIVAL, Relation
+from connector.source.relations import ARRIVAL, EVENT_COLUMNS, Relation
 from connector.source.timezones import DayBucketer
 
 #: The bad-row reason of events dated beyond the future limit (they never move the watermark).
@@ -307,18 +307,7 @@ def sample_rows(
         few_conditions.append(of_unknown)
     elif some:
         many.append(of_unknown)
-    cols = [
-        a.c[c]
-        for c in (
-            "event_id",
-            "account_id",
-            "user_id",
-            "event",
-            "module",
-            "occurred_at",
-            "duration_seconds",
-        )
-    ]
+    cols = [a.c[c] for c in EVENT_COLUMNS]
     why = sa.func.coalesce(a.c.reason, sa.literal_column("'unknown_account'")).label("why_")
     queries = [sa.select(*cols, why).where(condition).limit(SAMPLE_ROWS) for condition in many]
     if few_conditions:
