@@ -92,18 +92,7 @@ def store_status(engine: sa.Engine, runs: int = 10) -> StoreStatus:
     )
     if not status.migrated:
         return status
-    for run in bookkeeping.recent_runs(engine, runs):
-        status.runs.append(
-            {
-                "run_id": run.run_id,
-                "kind": run.kind,
-                "status": run.status,
-                "started_at": run.started_at,
-                "finished_at": run.finished_at,
-                "counts": run.counts or {},
-                "error": run.error,
-            }
-        )
+    status.runs = [_run_dict(run) for run in bookkeeping.recent_runs(engine, runs)]
     status.watermarks = [
         {
             "source": w.source,

@@ -71,6 +71,8 @@ def test_status_shows_stages_failures_skips_usage_and_lease(sqlite_store: sa.Eng
     assert problems["skipped"] == {"unmatched": 1, "converted": 1}
     assert status.api_usage is not None
     assert (status.api_usage["calls"], status.api_usage["used"]) == (6, 1_500)
+    # Every run listed carries its API calls (the JSON form operators script against).
+    assert {r["run_id"]: r["api_calls"] for r in status.as_dict()["runs"]}["s1"] == 6
     assert status.leases[0]["holder"] == "host-a:4242"
     assert status.as_dict()["leases"][0]["name"] == "daemon"
 
