@@ -16,7 +16,6 @@ first Bulk call (which also recovers jobs a stopped sandbox left behind).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from starlette.responses import Response
@@ -29,21 +28,14 @@ from connector.sandbox.state import SandboxState
 
 CSV_TYPE = "text/csv; charset=UTF-8"
 _EXTENSION = "bulk"
-_create_lock = threading.Lock()
 
 
 def service(state: SandboxState) -> BulkService:
     """The sandbox's Bulk API 2.0 jobs, created (and recovered from the org file) on first use."""
-    existing = state.extensions.get(_EXTENSION)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    with _create_lock:
-        existing = state.extensions.get(_EXTENSION)
-        if existing is None:
-            # Jobs live in their own tables of the org's SQLite file.
-            existing = BulkService(state.org, state.faults, JobStore(state.org.path))
-            state.extensions[_EXTENSION] = existing
-        return existing  # type: ignore[no-any-return]
+    # Jobs live in their own tables of the org's SQLite file.
+    return state.extension(
+        _EXTENSION, lambda: BulkService(state.org, state.faults, JobStore(state.org.path))
+    )
 
 
 def _create(ctx: Context) -> Response:

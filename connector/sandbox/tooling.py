@@ -35,7 +35,6 @@ from connector.sandbox.values import format_datetime
 log = get_logger(__name__)
 
 _EXTENSION = "tooling"
-_create_lock = threading.Lock()
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tooling_fields (
     id TEXT PRIMARY KEY, created TEXT NOT NULL, modified TEXT NOT NULL, metadata TEXT NOT NULL
@@ -200,15 +199,7 @@ class ToolingCatalog:
 
 def service(state: SandboxState) -> ToolingService:
     """The sandbox's Tooling API state, created on first use."""
-    existing = state.extensions.get(_EXTENSION)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    with _create_lock:
-        existing = state.extensions.get(_EXTENSION)
-        if existing is None:
-            existing = ToolingService(state.org, state.org.path)
-            state.extensions[_EXTENSION] = existing
-        return existing  # type: ignore[no-any-return]
+    return state.extension(_EXTENSION, lambda: ToolingService(state.org, state.org.path))
 
 
 def _check_type(ctx: Context) -> None:
