@@ -290,10 +290,14 @@ def pull(
 def check(
     config: ConfigOption = None,
     offline: Annotated[
-        bool, typer.Option("--offline", help="Only the files; do not contact Salesforce.")
+        bool,
+        typer.Option(
+            "--offline", help="Only the files; contact neither Salesforce nor the product database."
+        ),
     ] = False,
 ) -> None:
-    """Validate configuration, mappings and rules, then the mapping against the org."""
+    """Validate configuration, mappings and rules, then the product database and the mapping
+    against the org."""
     from connector.errors import ConfigError
     from connector.logs import add_secrets, configure
     from connector.mapping.check import load_settings_for_check, run_check
@@ -310,7 +314,7 @@ def check(
         result = run_check(settings, None)
     else:
         with SalesforceClient(settings) as client:
-            result = run_check(settings, client)
+            result = run_check(settings, client, source=True)
     if not result.ok:
         print_problems(err_console, result.problems)
         raise typer.Exit(ConfigError.exit_code)

@@ -1,6 +1,7 @@
 """`connector check`: the configuration, mapping and rules offline, then against the org.
 
 Offline, every problem of the mapping and rule files is collected at once. Online, the
+product database is opened and its tables read with no rows (`connector.source.check`), the
 objects' describes are fetched (a handful of API calls) and the mapping is checked against
 them by `connector.mapping.describe_check`.
 """
@@ -26,6 +27,7 @@ from connector.mapping.loader import load_with_rules
 from connector.mapping.schema import SalesforceMapping
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.errors import SalesforceRequestError
+from connector.source.check import source_problems
 from connector.yamlfile import load_yaml
 
 log = get_logger(__name__)
@@ -39,6 +41,7 @@ class CheckResult:
     mapping: SalesforceMapping | None
     online: bool
     api_usage: str = ""  # e.g. "API calls today: 1,234 of 15,000", when the org said
+    source: str = ""  # e.g. "product database: accounts, users and events readable"
 
     @property
     def ok(self) -> bool:
@@ -52,10 +55,10 @@ class CheckResult:
         fields = sum(len(o.fields) for o in objects)
         tasks = len(self.mapping.task_rules)
         where = "against the org" if self.online else "offline"
-        usage = f"; {self.api_usage}" if self.api_usage else ""
+        extra = "".join(f"; {part}" for part in (self.source, self.api_usage) if part)
         return (
             f"{len(self.mapping.objects)} objects ({', '.join(self.mapping.objects)}), "
-            f"{fields} fields and {tasks} task rules checked {where}{usage}"
+            f"{fields} fields and {tasks} task rules checked {where}{extra}"
         )
 
 
@@ -104,12 +107,19 @@ def fetch_describes(
     return out
 
 
-def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResult:
-    """Check offline, then (with a client) against the org's describe."""
+def run_check(
+    settings: Settings, client: SalesforceClient | None, *, source: bool = False
+) -> CheckResult:
+    """Check offline, then (with a client) against the org's describe; with `source`, also
+    that the product database is reachable and its tables readable as configured."""
     mapping, problems = load_with_rules(settings)
     problems = path_problems(settings) + credential_problems(settings) + problems
+    checked_source = ""
+    if source:
+        found, checked_source = source_problems(settings)
+        problems += found
     if client is None or mapping is None:
-        return CheckResult(problems, mapping, online=False)
+        return CheckResult(problems, mapping, online=False, source=checked_source)
     client.connect()
     describes = fetch_describes(client, objects_to_describe(mapping))
     problems = problems + describe_problems(
@@ -121,7 +131,7 @@ def run_check(settings: Settings, client: SalesforceClient | None) -> CheckResul
     log.info("mapping.checked", problems=len(problems), objects=list(describes))
     usage = client.usage
     used = f"API calls today: {usage.used:,} of {usage.limit:,}" if usage else ""
-    return CheckResult(problems, mapping, online=True, api_usage=used)
+    return CheckResult(problems, mapping, online=True, api_usage=used, source=checked_source)
 
 
 def check(settings: Settings, client: SalesforceClient | None) -> list[Problem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,27 @@ def _mysql_utc(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("SET time_zone = '+00:00'")
     cur.close()
+
+
+def _require_sqlite_file(settings: Settings, database: str | None) -> None:
+    """SQLite creates a missing file on connect: a mistyped path would leave an empty file
+    behind and fail later with "no such table", far from the cause."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.is_file():
+        return
+    where = "is a folder, not a database file" if path.exists() else "does not exist"
+    raise ConfigError(
+        [
+            Problem(
+                where_is(settings, "source", "url"),
+                f"the SQLite product database {path.resolve()} {where}.",
+                "check the path: sqlite:////absolute/path.db has four slashes, and "
+                "sqlite:///relative/path.db is read from the folder the command runs in.",
+            )
+        ]
+    )
 
 
 def make_source_engine(settings: Settings) -> sa.Engine:
@@ -54,6 +76,8 @@ def make_source_engine(settings: Settings) -> sa.Engine:
             engine = sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
             sa.event.listen(engine, "connect", _mysql_utc)
             return engine
+        if backend == "sqlite":
+            _require_sqlite_file(settings, parsed.database)
         engine = sa.create_engine(parsed)
         if backend == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_sort_threads)
@@ -71,15 +95,22 @@ def make_source_engine(settings: Settings) -> sa.Engine:
         ) from None
 
 
-def connect_check(engine: sa.Engine) -> None:
-    """Fail early, with the URL (password hidden), when the database cannot be reached."""
+def unreachable(engine: sa.Engine) -> str | None:
+    """Why the database cannot be reached (its URL shown without the password), or None."""
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
         shown = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"the product database {shown} cannot be reached ({reason})."
+    return None
+
+
+def connect_check(engine: sa.Engine) -> None:
+    """Fail early, with the URL (password hidden), when the database cannot be reached."""
+    why = unreachable(engine)
+    if why is not None:
         raise FatalError(
-            f"The product database {shown} cannot be reached ({reason}). Check source.url, "
-            "the network and the credentials."
-        ) from None
+            f"{why[0].upper()}{why[1:]} Check source.url, the network and the credentials."
+        )

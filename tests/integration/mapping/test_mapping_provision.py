@@ -219,6 +219,12 @@ def test_cli_exit_codes(sandbox: RunningSandbox, tmp_path: Path) -> None:
     assert main(["provision", "-c", str(config)]) == 0  # listing only
     assert main(["check", "-c", str(config)]) == 2
     assert main(["provision", "--apply", "-c", str(config)]) == 0
+    assert main(["check", "-c", str(config)]) == 2  # no product database configured yet
+    product = f"sqlite:///{tmp_path / 'product.db'}"
+    assert main(["demo-data", "--accounts", "5", "--days", "3", "--out", product]) == 0
+    config.write_text(
+        yaml.safe_dump({"source": {"url": product}, "salesforce": salesforce_section(sandbox)})
+    )
     assert main(["check", "-c", str(config)]) == 0
 
 

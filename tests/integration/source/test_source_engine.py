@@ -3,6 +3,7 @@ GROUP BY, an unusable URL named in the error."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from connector.source.pushdown import MYSQL_TMP_TABLE_BYTES, PG_WORK_MEM, tune_s
 
 
 def test_sqlite_sessions_sort_with_helper_threads(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "p.db").close()
     settings = settings_from_data({"source": {"url": f"sqlite:///{tmp_path / 'p.db'}"}}, None, {})
     engine = make_source_engine(settings)
     with engine.connect() as conn:
@@ -27,6 +29,20 @@ def test_unusable_url_is_a_config_error_naming_the_key() -> None:
     settings = settings_from_data({"source": {"url": "nosuchdb://x/y"}}, None, {})
     with pytest.raises(ConfigError, match=r"source\.url"):
         make_source_engine(settings)
+
+
+@pytest.mark.parametrize("name", ["nothere.db", "a-folder"])
+def test_missing_sqlite_file_is_a_config_error_and_nothing_is_created(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    target = tmp_path / name
+    settings = settings_from_data({"source": {"url": f"sqlite:///{target}"}}, None, {})
+    with pytest.raises(ConfigError, match=r"source\.url") as caught:
+        make_source_engine(settings)
+    assert str(target) in str(caught.value)
+    assert "four slashes" in str(caught.value)
+    assert not (tmp_path / "nothere.db").exists()
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"])
