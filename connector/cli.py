@@ -124,7 +124,8 @@ def demo_data(
             "--out",
             help="Database to write: an SQLAlchemy URL (sqlite:///demo.db, "
             "postgresql+psycopg://…, mysql+pymysql://…) or an SQLite file path. Its accounts, "
-            "users and events tables are dropped and recreated.",
+            "users and events tables are dropped and recreated if an earlier demo-data run "
+            "wrote them (see --replace).",
         ),
     ],
     accounts: Annotated[int, typer.Option(help="Number of customer accounts.")] = 200,
@@ -150,6 +151,14 @@ def demo_data(
             "far-future time, duplicated id), as real product databases have.",
         ),
     ] = True,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Drop accounts, users and events tables at --out even if demo-data did not "
+            "write them (without it, such tables stop the command and are left alone).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Write a realistic demo product database (accounts, users, events) to try the connector on."""
@@ -180,7 +189,10 @@ def demo_data(
     ) as bar:
         task = bar.add_task("days", total=spec.days)
         summary = write_demo_db(
-            _database_url(out), spec, progress=lambda done, _: bar.update(task, completed=done)
+            _database_url(out),
+            spec,
+            progress=lambda done, _: bar.update(task, completed=done),
+            replace=replace,
         )
     table = Table(title=f"Demo product database: {summary.url}", show_header=False)
     table.add_column(style="bold")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,13 @@ from connector import clock
 from connector.demo.activity import EventChunk, generate_days, scale_for_target
 from connector.demo.dirty import DIRTY_KINDS, dirty_per_kind, dirty_rows
 from connector.demo.population import Population, build_population
-from connector.demo.schema import DemoTables, create_indexes, demo_tables, recreate
+from connector.demo.schema import (
+    DemoTables,
+    create_indexes,
+    demo_tables,
+    foreign_tables,
+    recreate,
+)
 from connector.demo.window import Window
 from connector.demo.writers import event_sink
 from connector.errors import FatalError, InputError
@@ -99,10 +105,16 @@ def build(spec: DemoSpec) -> Population:
 
 
 def write_demo_db(
-    url: str, spec: DemoSpec, *, progress: Callable[[int, int], None] | None = None
+    url: str,
+    spec: DemoSpec,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> DemoSummary:
     """Drop and recreate `accounts`, `users` and `events` at `url`, and fill them.
 
+    Tables of those names that an earlier demo run did not write are only dropped with
+    `replace`; otherwise nothing is touched and an InputError names them.
     `progress(days_done, days_total)` is called after each day's events are written.
     """
     started = clock.monotonic()
@@ -114,6 +126,13 @@ def write_demo_db(
     engine = create_engine(target)
     try:
         with engine.connect() as conn:
+            found = [] if replace else foreign_tables(conn, demo_tables())
+            if found:
+                raise InputError(
+                    f"{shown} already has {_tables_phrase(found)} that `connector demo-data` "
+                    "did not write, and writing the demo would drop them. Fix: write to a new "
+                    "database or SQLite file, or pass --replace if they may go."
+                )
             events, dirty = _write(conn, population, spec, progress)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
@@ -157,6 +176,16 @@ def _write(
         conn.exec_driver_sql("PRAGMA synchronous=OFF")
     recreate(conn, tables)
     _insert_people(conn, tables, pop)
+    conn.execute(
+        tables.marker.insert(),
+        {
+            "written_by": "connector demo-data",
+            "seed": spec.seed,
+            "accounts": spec.accounts,
+            "days": spec.days,
+            "as_of": datetime.fromtimestamp(pop.window.as_of, UTC),
+        },
+    )
     conn.commit()
     sink = event_sink(conn, tables.events)
     scale = scale_for_target(pop, spec.events_target)
@@ -191,6 +220,13 @@ def _insert_people(conn: Connection, tables: DemoTables, pop: Population) -> Non
     for table, rows in ((tables.accounts, accounts), (tables.users, users)):
         for i in range(0, len(rows), _ROW_BATCH):
             conn.execute(table.insert(), rows[i : i + _ROW_BATCH])
+
+
+def _tables_phrase(names: list[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    if len(quoted) == 1:
+        return f"a table {quoted[0]}"
+    return f"tables {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _status_counts(pop: Population) -> dict[str, int]:

@@ -1,9 +1,10 @@
 """The generic product-database schema (DESIGN §7) as the demo writes it.
 
 `accounts`, `users` and `events` with exactly the contract's columns, plus `industry` and
-`region` on accounts (extra columns are attributes for rules and mappings). `events` has no
-unique key on `event_id`, like many event logs, so duplicated events can exist; its indexes are
-built after the load, which is much faster than maintaining them row by row.
+`region` on accounts (extra columns are attributes for rules and mappings), and a one-row
+`connector_demo` table that marks the database as generated. `events` has no unique key on
+`event_id`, like many event logs, so duplicated events can exist; its indexes are built after
+the load, which is much faster than maintaining them row by row.
 """
 
 from __future__ import annotations
@@ -20,17 +21,24 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
 )
+
+#: The generic-schema tables a demo database holds (DESIGN §7).
+DATA_TABLES = ("accounts", "users", "events")
+#: One row saying what wrote the database, so a later run knows the tables are its own.
+MARKER_TABLE = "connector_demo"
 
 
 @dataclass(frozen=True)
 class DemoTables:
-    """The three tables, in a metadata of their own (so indexes can be added after the load)."""
+    """The tables, in a metadata of their own (so indexes can be added after the load)."""
 
     metadata: MetaData
     accounts: Table
     users: Table
     events: Table
+    marker: Table
 
 
 def _key(length: int) -> String:
@@ -86,11 +94,39 @@ def demo_tables() -> DemoTables:
         Column("occurred_at", ts, nullable=False),
         Column("duration_seconds", Integer),
     )
-    return DemoTables(md, accounts, users, events)
+    marker = Table(
+        MARKER_TABLE,
+        md,
+        Column("written_by", String(64), nullable=False),
+        Column("seed", Integer, nullable=False),
+        Column("accounts", Integer, nullable=False),
+        Column("days", Integer, nullable=False),
+        Column("as_of", ts, nullable=False),
+    )
+    return DemoTables(md, accounts, users, events, marker)
+
+
+def foreign_tables(conn: Connection, tables: DemoTables) -> list[str]:
+    """The data tables already at the target that no demo run wrote: dropping them could
+    destroy a real product database the URL was pointed at by mistake.
+
+    A database with the marker is a demo's; so is a table with exactly the demo's columns
+    (databases written before the marker existed)."""
+    inspector = inspect(conn)
+    names = set(inspector.get_table_names())
+    if MARKER_TABLE in names:
+        return []
+    return [
+        name
+        for name in DATA_TABLES
+        if name in names
+        and {c["name"] for c in inspector.get_columns(name)}
+        != set(tables.metadata.tables[name].columns.keys())
+    ]
 
 
 def recreate(conn: Connection, tables: DemoTables) -> None:
-    """Drop the three tables if they exist, and create them empty."""
+    """Drop the demo's tables if they exist, and create them empty."""
     tables.metadata.drop_all(conn, checkfirst=True)
     tables.metadata.create_all(conn)
 

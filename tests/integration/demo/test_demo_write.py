@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 
 from connector.cli import main
 from connector.demo import DemoSpec, DemoSummary, write_demo_db
+from connector.errors import InputError
 
 AS_OF = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 SPEC = DemoSpec(accounts=60, days=30, seed=3, as_of=AS_OF)
@@ -217,6 +218,67 @@ def test_other_tables_in_the_database_are_left_alone(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert _scalar(conn, "SELECT COUNT(*) FROM invoices") == 1
     engine.dispose()
+
+
+def test_tables_it_did_not_write_stop_it_and_are_kept(database: str) -> None:
+    """A URL pointed at a real product database by mistake must not cost its tables."""
+    engine = sa.create_engine(database)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, note VARCHAR(20))")
+        conn.exec_driver_sql("INSERT INTO events VALUES (1, 'theirs')")
+    spec = DemoSpec(accounts=5, days=3, as_of=AS_OF)
+    with pytest.raises(InputError, match=r"already has a table `events`.*--replace") as caught:
+        write_demo_db(database, spec)
+    assert "Fix: write to a new database" in str(caught.value)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT note FROM events").scalars().all() == ["theirs"]
+        assert set(sa.inspect(conn).get_table_names()) == {"events"}  # nothing created
+    summary = write_demo_db(database, spec, replace=True)
+    assert len(_event_rows(database)) == summary.events > 1
+    engine.dispose()
+
+
+def test_a_demo_database_from_before_the_marker_is_still_rewritten(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    spec = DemoSpec(accounts=5, days=3, as_of=AS_OF)
+    write_demo_db(url, spec)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE connector_demo")
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN team TEXT")  # now not the demo's
+    with pytest.raises(InputError, match=r"a table `users`"):
+        write_demo_db(url, spec)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN team")
+    assert write_demo_db(url, spec).events == len(_event_rows(url))
+    engine.dispose()
+
+
+def test_the_marker_says_what_wrote_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    write_demo_db(url, DemoSpec(accounts=6, days=4, seed=9, as_of=AS_OF))
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT written_by, seed, accounts, days FROM connector_demo"
+        ).one()
+    engine.dispose()
+    assert tuple(row) == ("connector demo-data", 9, 6, 4)
+
+
+def test_cli_refuses_foreign_tables_unless_told_to_replace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "theirs.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE accounts (id INTEGER)")
+        conn.exec_driver_sql("CREATE TABLE users (id INTEGER)")
+    engine.dispose()
+    argv = ["demo-data", "--accounts", "5", "--days", "3", "--out", str(path)]
+    assert main(argv) == 2
+    assert "tables `accounts` and `users`" in capsys.readouterr().err.replace("\n", " ")
+    assert main([*argv, "--replace"]) == 0
 
 
 def test_cli_writes_a_file_and_prints_the_summary(
