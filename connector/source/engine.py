@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from connector.config import Settings, where_is
+from connector.config import Settings, unset_env_for, where_is
 from connector.errors import ConfigError, FatalError, Problem
 
 #: Helper threads SQLite's sorter may use (its compile-time maximum is 8 in common builds).
@@ -53,16 +53,15 @@ def make_source_engine(settings: Settings) -> sa.Engine:
     """An engine on `source.url` whose sessions read and write instants in UTC."""
     url = settings.source.url
     if not url:
-        raise ConfigError(
-            [
-                Problem(
-                    where_is(settings, "source", "url"),
-                    "no product database is configured.",
-                    "set source.url to an SQLAlchemy URL such as "
-                    "postgresql+psycopg://reader@db/product.",
-                )
-            ]
-        )
+        example = "postgresql+psycopg://reader@db/product"
+        var = unset_env_for(settings, "source.url")
+        if var:
+            message = f"source.url refers to ${{{var}}}, which is not set."
+            fix = f"export {var}={example} (any SQLAlchemy URL) in the connector's environment."
+        else:
+            message = "no product database is configured."
+            fix = f"set source.url to an SQLAlchemy URL such as {example}."
+        raise ConfigError([Problem(where_is(settings, "source", "url"), message, fix)])
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sourcedb import SourceDB
 
-from connector.config import settings_from_data
+from connector.config import load_settings, settings_from_data
 from connector.errors import ConfigError
 from connector.source.engine import SQLITE_SORT_THREADS, make_source_engine
 from connector.source.pushdown import MYSQL_TMP_TABLE_BYTES, PG_WORK_MEM, tune_session
@@ -29,6 +29,20 @@ def test_unusable_url_is_a_config_error_naming_the_key() -> None:
     settings = settings_from_data({"source": {"url": "nosuchdb://x/y"}}, None, {})
     with pytest.raises(ConfigError, match=r"source\.url"):
         make_source_engine(settings)
+
+
+def test_an_unset_variable_in_the_url_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("source:\n  url: ${PRODUCT_DB_URL}\n")
+    settings = load_settings(config, env={})
+    with pytest.raises(ConfigError) as caught:
+        make_source_engine(settings)
+    [problem] = caught.value.problems
+    assert problem.where == f"{config}:2 (source.url)"
+    assert "${PRODUCT_DB_URL}, which is not set" in problem.message
+    assert problem.fix.startswith("export PRODUCT_DB_URL=")
+    with pytest.raises(ConfigError, match="no product database is configured"):
+        make_source_engine(settings_from_data({}, None, {}))
 
 
 @pytest.mark.parametrize("name", ["nothere.db", "a-folder"])
