@@ -406,6 +406,7 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
+        unset = {".".join(map(str, loc)): name for loc, name in missing}
         for error in exc.errors():
             loc = tuple(error["loc"])
             dotted = ".".join(map(str, loc))
@@ -415,6 +416,11 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
                 else where(loc)
             )
             message, fix = _fix_for(error, _sibling_names(Settings, loc))
+            if dotted in unset and dotted not in overridden:
+                # The value is missing because its variable is: say so, not what type it lacks.
+                var = unset[dotted]
+                message = f"{dotted} refers to ${{{var}}}, which is not set."
+                fix = f"export {var}=… in the connector's environment, or write the value here."
             problems.append(Problem(place, message, fix))
         raise ConfigError(problems) from None
     settings._unset_env = {".".join(map(str, loc)): name for loc, name in missing}

@@ -52,6 +52,17 @@ def test_env_substitution_and_overrides(tmp_path: Path) -> None:
     assert s.store.url == "sqlite:///o.db"
 
 
+def test_a_required_value_from_an_unset_variable_names_the_variable(tmp_path: Path) -> None:
+    p = write(tmp_path, "store:\n  url: ${STORE_URL}\ntimezone: ${TZ_NAME:-Mars/Base}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(p, env={})
+    by_where = {problem.where: problem for problem in info.value.problems}
+    store = by_where[f"{p}:2 (store.url)"]
+    assert store.message == "store.url refers to ${STORE_URL}, which is not set."
+    assert store.fix.startswith("export STORE_URL=")
+    assert "not set" not in by_where[f"{p}:3 (timezone)"].message  # a bad default, not unset
+
+
 def test_env_override_error_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="CONNECTOR__SALESFORCE__AUTH"):
         load_settings(None, env={"CONNECTOR__SALESFORCE__AUTH": "magic"})
