@@ -26,6 +26,12 @@ def sparkline(values: list[float | None]) -> str:
 
 def render_report(report: PopulationReport) -> RenderableType:
     """Health now, its trend, by segment, engaged evaluations by month, distributions."""
+    if report.accounts == 0:
+        return Text(
+            "Nothing to report yet: no account has been scored. Run `connector pull` to read "
+            "usage from the product database (or `connector sync` for the whole cycle), then "
+            "`connector report` again."
+        )
     h = report.health
     as_of = report.as_of.strftime("%Y-%m-%d %H:%M UTC") if report.as_of else "never scored"
     parts: list[RenderableType] = [

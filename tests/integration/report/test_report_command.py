@@ -78,3 +78,15 @@ def test_html_report_is_one_self_contained_page(
 def test_unwritable_html_path_is_an_input_error(scored_config: Path, tmp_path: Path) -> None:
     target = tmp_path / "missing-folder" / "r.html"
     assert cli.main(["report", "-c", str(scored_config), "--html", str(target)]) == 2
+
+
+def test_an_empty_store_says_what_to_run_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"store": {"url": f"sqlite:///{tmp_path / 'store.db'}"}}))
+    assert cli.main(["report", "-c", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Nothing to report yet: no account has been scored." in out
+    assert "connector pull" in out
+    assert "Health by CSM" not in out
