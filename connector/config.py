@@ -57,11 +57,13 @@ class _Section(BaseModel):
 
 
 class SourceTable(_Section):
-    """Where one generic-schema table comes from: a table name, column renames, or a SELECT."""
+    """Where one generic-schema table comes from: a table name, column renames, or a SELECT;
+    and which of its time columns hold Unix epoch numbers rather than timestamps."""
 
     table: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     select: str | None = None
+    epoch: dict[str, Literal["seconds", "milliseconds"]] = Field(default_factory=dict)
 
 
 class SegmentSettings(_Section):

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from connector.config import Settings, SourceTable, where_is
 from connector.errors import ConfigError, Problem
+from connector.source.epoch import DIALECTS as EPOCH_DIALECTS
+from connector.source.epoch import TIME_COLUMNS, epoch_timestamp
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
@@ -70,6 +72,32 @@ def _base(
     return sa.table(table_name, *[sa.column(c) for c in cols], schema=schema), cols, described, spec
 
 
+def _epoch_problems(
+    settings: Settings, name: str, spec: SourceTable, dialect: str
+) -> list[Problem]:
+    """Epoch settings that name no time column of the table, or an engine without the SQL."""
+    problems = []
+    for ours in spec.epoch:
+        if ours not in TIME_COLUMNS[name]:
+            problems.append(
+                Problem(
+                    where_is(settings, "source", "tables", name, "epoch", ours),
+                    f"{ours} is not a time column of {name}.",
+                    f"name one of {', '.join(TIME_COLUMNS[name])}.",
+                )
+            )
+    if spec.epoch and dialect not in EPOCH_DIALECTS:
+        problems.append(
+            Problem(
+                where_is(settings, "source", "tables", name, "epoch"),
+                f"epoch columns are converted on PostgreSQL, MySQL / MariaDB and SQLite, not on "
+                f"{dialect}.",
+                f"convert them in a custom SELECT (source.tables.{name}.select) instead.",
+            )
+        )
+    return problems
+
+
 def _event_id_unique(conn: sa.Connection, settings: Settings, column: str) -> bool:
     spec = settings.source.tables.get("events")  # type: ignore[call-overload]
     if spec is not None and spec.select:
@@ -117,9 +145,16 @@ def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Rela
                     f"rename it with source.tables.{name}.columns: {{{ours}: <their column>}}.",
                 )
             )
+    problems += _epoch_problems(settings, name, spec, conn.dialect.name)
     if problems:
         raise ConfigError(problems)
-    selected = [base.c[used[g]].label(g) if g in used else typed_null(g) for g in generic]
+
+    def source_column(ours: str, theirs: str) -> Any:
+        unit = spec.epoch.get(ours)
+        column = base.c[theirs]
+        return column if unit is None else epoch_timestamp(column, unit, conn.dialect.name)
+
+    selected = [source_column(g, used[g]).label(g) if g in used else typed_null(g) for g in generic]
     extras: tuple[str, ...] = ()
     has_updated = False
     if name in ("accounts", "users"):
@@ -128,7 +163,7 @@ def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Rela
         if updated_source in cols:
             has_updated = True
             taken.add(updated_source)
-            selected.append(base.c[updated_source].label(UPDATED_COLUMN))
+            selected.append(source_column(UPDATED_COLUMN, updated_source).label(UPDATED_COLUMN))
         renamed_extras = {
             theirs: ours for ours, theirs in spec.columns.items() if ours not in generic
         }
@@ -138,7 +173,7 @@ def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Rela
         ]
     unique_ids = False
     if name == "events":
-        selected.append(base.c[used["occurred_at"]].label(ARRIVAL))
+        selected.append(source_column("occurred_at", used["occurred_at"]).label(ARRIVAL))
         if "event_id" in used:
             unique_ids = _event_id_unique(conn, settings, used["event_id"])
     return Relation(
