@@ -275,6 +275,35 @@ def status(
 
 
 @app.command()
+def quarantine(
+    config: ConfigOption = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Only rows set aside for this reason (`connector status` lists them)."),
+    ] = None,
+    stream: Annotated[
+        str | None, typer.Option(help="Only rows of this stream: events, accounts or users.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many rows to show.", min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Source rows the pull set aside, newest first, with what fixes each kind at the source."""
+    from connector.pipeline import open_store
+    from connector.store import bookkeeping
+    from connector.store.quarantine_view import entry_dict, render_quarantine
+
+    settings, _ = _store_engine(config)
+    engine = open_store(settings)
+    rows = bookkeeping.quarantined_rows(engine, reason=reason, stream=stream, limit=limit)
+    kept = bookkeeping.quarantine_counts(engine)
+    if as_json:
+        payload = {"kept": kept, "rows": [entry_dict(r) for r in rows]}
+        console.print_json(json.dumps(payload))
+    else:
+        console.print(render_quarantine(rows, kept))
+
+
+@app.command()
 def pull(
     config: ConfigOption = None,
     full: Annotated[

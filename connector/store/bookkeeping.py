@@ -185,6 +185,37 @@ def quarantine(
     )
 
 
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One kept source row with why it was set aside."""
+
+    stream: str
+    reason: str
+    row_key: str
+    raw: dict[str, Any] | None
+    run_id: str
+    seen_at: datetime
+
+
+def quarantined_rows(
+    engine: sa.Engine,
+    *,
+    reason: str | None = None,
+    stream: str | None = None,
+    limit: int = 50,
+) -> list[QuarantineEntry]:
+    """Kept rows, most recently seen first, optionally of one reason and stream."""
+    q = QUARANTINE
+    query = sa.select(q.c.stream, q.c.reason, q.c.row_key, q.c.raw, q.c.run_id, q.c.seen_at)
+    if reason is not None:
+        query = query.where(q.c.reason == reason)
+    if stream is not None:
+        query = query.where(q.c.stream == stream)
+    query = query.order_by(q.c.seen_at.desc(), q.c.stream, q.c.reason, q.c.row_key).limit(limit)
+    with engine.connect() as conn:
+        return [QuarantineEntry(*row) for row in conn.execute(query)]
+
+
 def quarantine_counts(engine: sa.Engine) -> dict[str, dict[str, int]]:
     """Quarantined rows kept, by stream and reason."""
     query = sa.select(QUARANTINE.c.stream, QUARANTINE.c.reason, sa.func.count()).group_by(

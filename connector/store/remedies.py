@@ -1,7 +1,9 @@
-"""What an operator should do about a record Salesforce rejected or the push left out.
+"""What an operator should do about a record Salesforce rejected or the push left out, and
+about a source row the pull set aside.
 
-Keyed by Salesforce's error code first (the most specific), then by the push's own verdict
-(`fix the mapping`, `fix the data`, `retry`, …) or the reason a record was skipped.
+Push: keyed by Salesforce's error code first (the most specific), then by the push's own
+verdict (`fix the mapping`, `fix the data`, `retry`, …) or the reason a record was skipped.
+Pull: keyed by the quarantine's reason.
 """
 
 from __future__ import annotations
@@ -67,3 +69,38 @@ def remedy(code: str | None, reason: str | None) -> str:
 def is_skip(code: str | None, reason: str) -> bool:
     """A record the push left out on purpose (rather than one Salesforce rejected)."""
     return code is None and reason not in ("fix the mapping", "fix the data", "retry", "failed")
+
+
+#: What each quarantine reason means for the row, and what fixes it at the source.
+_BY_QUARANTINE_REASON = {
+    "no_user": "the event has no user_id and was not counted: fill it in the product database, "
+    "or map the right column with source.tables.events.columns.user_id",
+    "no_account": "the event has no account_id and was not counted: fill it in, or map the "
+    "right column with source.tables.events.columns.account_id",
+    "unknown_account": "the event's account_id is not in accounts: add the account (its "
+    "events are counted once it appears), or correct the id",
+    "no_timestamp": "the event has no occurred_at and was not counted: fill it in",
+    "unparsable_timestamp": "the time is not a timestamp: store a timestamp type or ISO 8601 "
+    "text; Unix epoch numbers are read with source.tables.<table>.epoch",
+    "future_timestamp": "the event is later than now plus source.max_future_minutes and was "
+    "not counted: check the clock and time zone of what writes the events",
+    "negative_duration": "duration_seconds is negative and the event was not counted: correct "
+    "the value (null if unknown)",
+    "duplicate_event_id": "the event id is stored more than once: the earliest copy was "
+    "counted and the others left out; nothing to do unless the copies are different events",
+    "no_account_id": "the account row has no account_id and was left out: fill it in",
+    "no_user_id": "the user row has no user_id and was left out: fill it in",
+    "unknown_status": "the status is none of free, trial, paying, cancelled (or a known "
+    "synonym): the account was kept without one; correct the value or map the column",
+    "bad_licenses": "licenses is not a whole number of 0 or more: the account was kept "
+    "without one; correct the value",
+    "bad_salesforce_id": "salesforce_id is not a 15- or 18-character Salesforce id: the "
+    "account was kept without one and is matched another way; correct the value",
+}
+
+
+def quarantine_remedy(reason: str) -> str:
+    """One sentence on a quarantined source row: what happened to it and what fixes it."""
+    return _BY_QUARANTINE_REASON.get(
+        reason, "see the raw row; it is read again on the next pull that covers it"
+    )

@@ -85,6 +85,7 @@ def render_status(status: StoreStatus) -> Group:
                 f"{status.quarantined.get(stream, {}).get(reason, 0):,}",
             )
         parts.append(quarantine)
+        parts.append(Text("`connector quarantine` shows the kept rows and what fixes them."))
     parts += _alerts(status.alerts)
     return Group(*parts)
 
