@@ -60,6 +60,9 @@ def render_summary(report: PullReport) -> Table:
         table.add_row(label, value)
     for reason, count in sorted(report.quarantined.items()):
         table.add_row(f"[yellow]quarantined: {reason}[/]", f"[yellow]{count:,}[/]")
+    if report.quarantined:
+        table.caption = "`connector quarantine` shows these rows and what fixes them."
+        table.caption_justify = "left"
     return table
 
 
