@@ -34,8 +34,9 @@ def source_problems(settings: Settings) -> tuple[list[Problem], str]:
         engine.dispose()
     if problems:
         return problems, ""
-    read = "groups, identifies and tracks" if settings.source.preset == "segment" else None
-    return [], f"product database: {read or 'accounts, users and events'} readable"
+    segment = settings.source.preset == "segment"
+    tables = "groups, identifies and tracks" if segment else "accounts, users and events"
+    return [], f"product database: {tables} readable"
 
 
 def _relation_problems(engine: sa.Engine, settings: Settings) -> list[Problem]:
