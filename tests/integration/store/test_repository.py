@@ -167,6 +167,28 @@ def test_watermarks_runs_and_quarantine(store: sa.Engine) -> None:
     assert status.as_dict()["watermarks"][0]["last_time"] == T0.isoformat()
 
 
+def test_quarantined_rows_newest_first_and_filtered(store: sa.Engine) -> None:
+    with store.begin() as conn:
+        bookkeeping.quarantine(conn, "run1", "events", [("e1", "no_user", {"event_id": "e1"})])
+    clock.freeze(T0 + timedelta(hours=1))
+    with store.begin() as conn:
+        bookkeeping.quarantine(
+            conn,
+            "run2",
+            "events",
+            [("e2", "unknown_account", {"event_id": "e2"}), ("e3", "no_user", {"a": 1})],
+        )
+        bookkeeping.quarantine(conn, "run2", "accounts", [("a9", "bad_licenses", {"x": "-1"})])
+    rows = bookkeeping.quarantined_rows(store)
+    assert [r.row_key for r in rows] == ["a9", "e3", "e2", "e1"]  # newest first, then by name
+    assert rows[0].seen_at == T0 + timedelta(hours=1)
+    assert rows[1].raw == {"a": 1}
+    no_user = bookkeeping.quarantined_rows(store, reason="no_user")
+    assert [(r.row_key, r.run_id) for r in no_user] == [("e3", "run2"), ("e1", "run1")]
+    assert [r.row_key for r in bookkeeping.quarantined_rows(store, stream="accounts")] == ["a9"]
+    assert len(bookkeeping.quarantined_rows(store, limit=2)) == 2
+
+
 def test_rollup_times_naive_or_aware_are_the_same_utc_instant(store: sa.Engine) -> None:
     """The pull hands rollup times over naive (UTC); tests and tools may pass aware ones.
     Both land as the same instant, whatever the PostgreSQL session's own time zone."""
