@@ -57,7 +57,11 @@ def summary(report: RunReport) -> RenderableType:
             "pulled",
             f"{p.events_read:,} events → {p.rollup_rows:,} rollup rows; "
             f"{p.accounts_changed} accounts and {p.users_changed} users changed"
-            + (f"; {quarantined} rows quarantined" if quarantined else ""),
+            + (
+                f"; {quarantined} rows quarantined (`connector quarantine` shows them)"
+                if quarantined
+                else ""
+            ),
         )
     if report.score is not None:
         s = report.score
