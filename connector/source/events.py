@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -27,6 +27,15 @@ from connector.source.timezones import DayBucketer
 
 #: The bad-row reason of events dated beyond the future limit (they never move the watermark).
 FUTURE_REASON = "future_timestamp"
+UNPARSABLE_REASON = "unparsable_timestamp"
+#: Bad-time reasons: their rows' days and times are not sent back (they may lie outside what
+#: Python's dates hold: a year past 9999, PostgreSQL's `infinity`).
+BAD_TIME_REASONS = (FUTURE_REASON, UNPARSABLE_REASON)
+#: Instants before this are no event time (`-infinity`, years BC, MySQL's zero date): they
+#: are quarantined as unparsable rather than given a day no Python date can hold.
+EARLIEST_EVENT = datetime(1, 1, 2, tzinfo=UTC)
+#: The latest instant whose local day any time zone still gives a Python date.
+LATEST_EVENT = datetime(9999, 12, 30, tzinfo=UTC)
 #: Bad rows of each kind copied into the quarantine per run.
 SAMPLE_ROWS = 100
 #: Unknown account ids whose rows are sampled.
@@ -244,15 +253,17 @@ def annotated(
     # unparsable time (NULL) and a far-future one alike, and only those rows are told apart.
     # On SQLite each test parses the text again (10 M events: 2.9-3.3 s for the reason with
     # a test for each, 1.8 s with one).
+    earliest = bucketer.param(EARLIEST_EVENT)
     bad_time = sa.case(
-        (t.is_(None), sa.literal_column("'unparsable_timestamp'")),
+        (sa.or_(t.is_(None), t < earliest), sa.literal_column(f"'{UNPARSABLE_REASON}'")),
         else_=sa.literal_column(f"'{FUTURE_REASON}'"),
     )
+    in_range = sa.and_(t >= earliest, t <= bucketer.param(window.future_limit))
     reason = sa.case(
         (sa.or_(ev.c.user_id.is_(None), user == _EMPTY), sa.literal_column("'no_user'")),
         (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (ev.c.occurred_at.is_(None), sa.literal_column("'no_timestamp'")),
-        ((t <= bucketer.param(window.future_limit)).is_not(sa.true()), bad_time),
+        (in_range.is_not(sa.true()), bad_time),
         (ev.c.duration_seconds < 0, sa.literal_column("'negative_duration'")),
         else_=sa.null(),
     )
@@ -307,7 +318,11 @@ def sample_rows(
         few_conditions.append(of_unknown)
     elif some:
         many.append(of_unknown)
-    cols = [a.c[c] for c in EVENT_COLUMNS]
+    # The time as the source's own text: a sample's time may be one no Python date holds
+    # (a year past 9999, `infinity`), and the quarantine shows it as read.
+    cols = [
+        sa.cast(a.c[c], sa.String).label(c) if c == "occurred_at" else a.c[c] for c in EVENT_COLUMNS
+    ]
     why = sa.func.coalesce(a.c.reason, sa.literal_column("'unknown_account'")).label("why_")
     queries = [sa.select(*cols, why).where(condition).limit(SAMPLE_ROWS) for condition in many]
     if few_conditions:
@@ -315,7 +330,7 @@ def sample_rows(
     out = []
     for query in queries:
         for row in conn.execute(query).mappings():
-            raw = {c.name: row[c.name] for c in cols}
+            raw = {name: row[name] for name in EVENT_COLUMNS}
             key = raw["event_id"] or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
             out.append((str(key), str(row["why_"]), raw))
     return out

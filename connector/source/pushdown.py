@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from connector.source.cursor import rows_in_chunks
 from connector.source.events import (
+    BAD_TIME_REASONS,
     FUTURE_REASON,
     EventSink,
     EventsRead,
@@ -73,19 +74,25 @@ def tune_session(conn: sa.Connection) -> None:
 SINGLE_PASS_DIALECTS = ("postgresql", "sqlite")
 
 
+def _time_if_good(reason: Any, value: Any) -> Any:
+    """A usage row's day or time, NULL for a bad-time group (its value may be out of the
+    range a Python date holds, and nothing of it is kept). Applied to grouped rows only."""
+    return sa.case((reason.in_(BAD_TIME_REASONS), sa.null()), else_=value)
+
+
 def _usage_query(a: sa.Subquery) -> sa.Select[Any]:
     return sa.select(
         a.c.reason,
         a.c.account_id,
         a.c.user_id,
-        a.c.day,
+        _time_if_good(a.c.reason, a.c.day).label("day"),
         a.c.module,
         sa.func.count().label("events"),
         sa.func.sum(a.c.duration_seconds).label("duration"),
-        sa.func.max(a.c.arrival_v).label("max_arrival"),
+        _time_if_good(a.c.reason, sa.func.max(a.c.arrival_v)).label("max_arrival"),
         sa.func.sum(a.c.new).label("new"),
-        sa.func.min(a.c.occurred_v).label("first_v"),
-        sa.func.max(a.c.occurred_v).label("last_v"),
+        _time_if_good(a.c.reason, sa.func.min(a.c.occurred_v)).label("first_v"),
+        _time_if_good(a.c.reason, sa.func.max(a.c.occurred_v)).label("last_v"),
     ).group_by(a.c.reason, a.c.account_id, a.c.user_id, a.c.day, a.c.module)
 
 
@@ -244,16 +251,16 @@ def single_pass_query(
         fine.c.reason,
         fine.c.account_id,
         fine.c.user_id,
-        fine.c.day,
+        _time_if_good(fine.c.reason, fine.c.day).label("day"),
         fine.c.module,
         sa.null().label("event"),
         _bigint(sa.func.sum(fine.c.n)).label("events"),
         sa.func.sum(fine.c.duration).label("duration"),
-        sa.func.max(arrival).label("max_arrival"),
+        _time_if_good(fine.c.reason, sa.func.max(arrival)).label("max_arrival"),
         _bigint(sa.func.sum(new)).label("new"),
         sa.null().label("users"),
-        sa.func.min(fine.c.first_v).label("first_v"),
-        sa.func.max(fine.c.last_v).label("last_v"),
+        _time_if_good(fine.c.reason, sa.func.min(fine.c.first_v)).label("first_v"),
+        _time_if_good(fine.c.reason, sa.func.max(fine.c.last_v)).label("last_v"),
     ).group_by(fine.c.reason, fine.c.account_id, fine.c.user_id, fine.c.day, fine.c.module)
     parts: list[Any] = [usage]
     if users != "only":

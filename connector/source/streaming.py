@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from connector.source.events import (
+    EARLIEST_EVENT,
     FUTURE_REASON,
+    LATEST_EVENT,
     SAMPLE_ROWS,
     SAMPLE_UNKNOWN_ACCOUNTS,
     EventSink,
@@ -33,12 +35,33 @@ from connector.source.normalize import parse_instant
 from connector.source.relations import ARRIVAL, Relation
 from connector.source.timezones import DayBucketer, local_day
 
+_SIDE = "time_side_"  # -1 before `EARLIEST_EVENT`, 1 after `LATEST_EVENT`, else NULL
+_TEXT = "time_text_"  # such a time as the source's text, for the quarantine
+
+
+def _guarded(ev: sa.Subquery, bucketer: DayBucketer) -> list[Any]:
+    """The streamed columns, with times no Python date holds (a year past 9999, `infinity`,
+    years BC) sent as NULL plus their side and text, so the driver never has to load them."""
+    t = bucketer.value(ev.c.occurred_at)
+    side = sa.case((t < bucketer.param(EARLIEST_EVENT), -1), (t > bucketer.param(LATEST_EVENT), 1))
+    out = side.is_not(None)
+
+    def time(col: Any) -> Any:
+        return sa.case((out, sa.null()), else_=col)
+
+    cols = [time(c).label(c.name) if c.name in ("occurred_at", ARRIVAL) else c for c in ev.c]
+    text = sa.case((out, sa.cast(ev.c.occurred_at, sa.String)))
+    return [*cols, side.label(_SIDE), text.label(_TEXT)]
+
 
 def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None]:
     if row.user_id is None or str(row.user_id).strip() == "":
         return "no_user", None  # anonymous: first, as it usually also lacks the account
     if row.account_id is None or str(row.account_id).strip() == "":
         return "no_account", None
+    side = row._mapping[_SIDE]
+    if side is not None:
+        return (FUTURE_REASON if side > 0 else "unparsable_timestamp"), None
     if row.occurred_at is None:
         return "no_timestamp", None
     try:
@@ -74,7 +97,7 @@ def read_streaming(
     """Stream raw events in chunks and aggregate them here (for engines we cannot push to)."""
     read = EventsRead()
     ev = one_relation(unique_events(conn, rel, bucketer, window, read))
-    query = sa.select(ev).where(time_filter(ev, bucketer, window))
+    query = sa.select(*_guarded(ev, bucketer)).where(time_filter(ev, bucketer, window))
     usage: dict[tuple[str, str, date, str], list[Any]] = {}
     named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}
     samples: Counter[str] = Counter()
@@ -103,7 +126,9 @@ def read_streaming(
                     last_id = None if row.event_id is None else str(row.event_id)
             if samples[reason] < SAMPLE_ROWS:
                 samples[reason] += 1
-                raw = {k: v for k, v in row._mapping.items() if k != ARRIVAL}
+                raw = {k: v for k, v in row._mapping.items() if k not in (ARRIVAL, _SIDE, _TEXT)}
+                if row._mapping[_TEXT] is not None:
+                    raw["occurred_at"] = row._mapping[_TEXT]
                 key = (
                     raw.get("event_id")
                     or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
