@@ -12,6 +12,7 @@ from rich.text import Text
 
 from connector.pipeline import Progress as ProgressFn
 from connector.pipeline import RunReport
+from connector.source.report import mostly_quarantined
 
 
 @contextmanager
@@ -117,6 +118,9 @@ def summary(report: RunReport) -> RenderableType:
             table.add_row(
                 "failure", f"{f.sobject} {f.match_key}: {f.code} {f.message or ''} → {f.reason}"
             )
+    warning = mostly_quarantined(report.pull) if report.pull is not None else None
+    if warning:
+        table.add_row("[yellow]warning[/]", f"[yellow]{warning}[/]")
     for note in report.notes:
         table.add_row("note", note)
     rows.append(table)

@@ -49,16 +49,22 @@ def epoch_timestamp(column: Any, unit: Unit, dialect: str) -> Any:
         # Numbers, and text holding only a number, are converted; anything else is passed on
         # unchanged, so text that is no time at all is quarantined as unparsable (SQLite
         # would read it as 0, 1970) and an ISO timestamp in the same column still reads.
+        # A number past year 9999 (a wrong unit, say) has no strftime(): passed on too.
         fmt = "%Y-%m-%d %H:%M:%f"
         trimmed = sa.func.trim(column)
         return sa.case(
             (
                 sa.func.typeof(column).in_(["integer", "real"]),
-                sa.func.strftime(fmt, column / float(per_second), "unixepoch"),
+                sa.func.coalesce(
+                    sa.func.strftime(fmt, column / float(per_second), "unixepoch"), column
+                ),
             ),
             (
                 sa.and_(trimmed != "", sa.not_(trimmed.op("GLOB")("*[^0-9.]*"))),
-                sa.func.strftime(fmt, sa.cast(trimmed, sa.Float) / per_second, "unixepoch"),
+                sa.func.coalesce(
+                    sa.func.strftime(fmt, sa.cast(trimmed, sa.Float) / per_second, "unixepoch"),
+                    column,
+                ),
             ),
             else_=column,
         )

@@ -64,7 +64,7 @@ from connector.source.relations import (
     Relation,
     SourceRelations,
 )
-from connector.source.report import PullReport
+from connector.source.report import PullReport, mostly_quarantined
 from connector.source.segment import resolve_segment
 from connector.source.streaming import read_streaming
 from connector.source.timezones import (
@@ -598,4 +598,7 @@ def pull(
     report.elapsed_seconds = monotonic() - started
     bookkeeping.finish_run(store, run_id, "ok", report.as_dict())
     log.info("pull_finished", **report.as_dict())
+    warning = mostly_quarantined(report)
+    if warning:
+        log.warning("pull_mostly_quarantined", run_id=run_id, message=warning)
     return report

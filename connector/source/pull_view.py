@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from connector.source.report import PullReport
+from connector.source.report import PullReport, mostly_quarantined
 
 _PHASES = {"accounts": "Reading accounts", "users": "Reading users", "events": "Rolling up events"}
 
@@ -61,7 +61,12 @@ def render_summary(report: PullReport) -> Table:
     for reason, count in sorted(report.quarantined.items()):
         table.add_row(f"[yellow]quarantined: {reason}[/]", f"[yellow]{count:,}[/]")
     if report.quarantined:
-        table.caption = "`connector quarantine` shows these rows and what fixes them."
+        warning = mostly_quarantined(report)
+        table.caption = (
+            f"[yellow]{warning}[/]"
+            if warning
+            else "`connector quarantine` shows these rows and what fixes them."
+        )
         table.caption_justify = "left"
     return table
 

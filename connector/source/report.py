@@ -7,6 +7,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from connector.store.remedies import quarantine_remedy
+
+#: A pull that sets aside at least this share of the events it read (and at least
+#: `_MOSTLY_MIN_EVENTS` of them) is flagged: a mapping or type mistake rather than dirty rows.
+MOSTLY_QUARANTINED = 0.5
+_MOSTLY_MIN_EVENTS = 20
+
 
 @dataclass
 class PullReport:
@@ -44,3 +51,22 @@ class PullReport:
             data[key] = value.isoformat() if value is not None else None
         data["elapsed_seconds"] = round(self.elapsed_seconds, 3)
         return data
+
+
+def mostly_quarantined(report: PullReport) -> str | None:
+    """A warning when most events read were set aside, naming the main reason and its fix;
+    None otherwise. Dirty rows are a few; most of them point at the configuration."""
+    by_reason = {
+        key.removeprefix("events."): n
+        for key, n in report.quarantined.items()
+        if key.startswith("events.")
+    }
+    bad = sum(by_reason.values())
+    if report.events_read < _MOSTLY_MIN_EVENTS or bad < report.events_read * MOSTLY_QUARANTINED:
+        return None
+    top = max(sorted(by_reason), key=lambda r: by_reason[r])
+    return (
+        f"{bad:,} of the {report.events_read:,} events read were quarantined, most for {top}: "
+        f"{quarantine_remedy(top)}. So many usually means a mapping or type mistake in "
+        "source.tables.events; `connector quarantine` shows the rows."
+    )

@@ -79,7 +79,8 @@ _BY_QUARANTINE_REASON = {
     "right column with source.tables.events.columns.account_id",
     "unknown_account": "the event's account_id is not in accounts: add the account (its "
     "events are counted once it appears), or correct the id",
-    "no_timestamp": "the event has no occurred_at and was not counted: fill it in",
+    "no_timestamp": "the event has no occurred_at and was not counted: fill it in (with "
+    "source.tables.events.epoch, a number out of range reads as none: check the unit)",
     "unparsable_timestamp": "the time is not a timestamp: store a timestamp type or ISO 8601 "
     "text; Unix epoch numbers are read with source.tables.<table>.epoch",
     "future_timestamp": "the event is later than now plus source.max_future_minutes and was "

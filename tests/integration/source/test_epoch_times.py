@@ -15,6 +15,7 @@ from test_generic_pull import ACCOUNTS, NOW, make_events, seeded, store_rollups
 from connector import clock
 from connector.errors import ConfigError
 from connector.source.pull import pull
+from connector.source.report import mostly_quarantined
 from connector.store import accounts as store_accounts
 
 
@@ -156,3 +157,31 @@ def test_an_epoch_setting_on_no_time_column_names_the_key(
     assert "created_at" in problem.fix
     with pytest.raises(ConfigError, match=r"source\.tables\.events\.epoch\.occurred_at"):
         sqlite_source.settings(tables={"events": {"epoch": {"occurred_at": "hours"}}})
+
+
+#: How each engine reads milliseconds taken for seconds (tens of thousands of years ahead).
+WRONG_UNIT_REASON = {
+    "sqlite": "unparsable_timestamp",  # past strftime()'s year 9999: the number is passed on
+    "postgres": "future_timestamp",  # PostgreSQL's timestamps reach that far
+    "mysql": "no_timestamp",  # FROM_UNIXTIME() gives NULL past its range
+}
+
+
+def test_the_wrong_unit_is_flagged_not_silently_dropped(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    events = make_events(60, seed=9)
+    seeded(source_db, events)
+    epoch_events, _ = _epoch_tables(source_db)
+    with source_db.engine.begin() as conn:
+        conn.execute(epoch_events.insert(), _as_epoch(events))  # milliseconds
+    settings = source_db.settings(
+        tables={"events": {"table": "events_epoch", "epoch": {"occurred_at": "seconds"}}}
+    )
+    report = pull(settings, sqlite_store)
+    reason = WRONG_UNIT_REASON[source_db.backend]
+    assert report.quarantined == {f"events.{reason}": 60}
+    warning = mostly_quarantined(report)
+    assert warning is not None
+    assert f"most for {reason}" in warning
+    assert "source.tables.events" in warning
