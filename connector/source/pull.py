@@ -46,6 +46,7 @@ from connector.logs import get_logger, new_run_id
 from connector.source import changed_days
 from connector.source.changed_days import FUTURE_DAY, MAX_COUNTED_DAYS
 from connector.source.engine import connect_check, make_source_engine
+from connector.source.epoch import TIME_COLUMNS
 from connector.source.events import (
     FUTURE_REASON,
     EventsRead,
@@ -150,6 +151,17 @@ def resolve(engine: sa.Engine, settings: Settings) -> SourceRelations:
     return resolve_generic(engine, settings)
 
 
+def _entity_columns(rel: Relation, dialect: str) -> list[Any]:
+    """An account or user relation's columns as read. On PostgreSQL the time columns come as
+    text: a sentinel such as `infinity` (a trial that never ends) or a year past 9999 is
+    valid there but no Python datetime, and would stop the read; as text it is parsed like
+    any other value and, when it is no time, reported with the row kept."""
+    if dialect != "postgresql":
+        return list(rel.query.c)
+    times = set(TIME_COLUMNS[rel.name])
+    return [sa.cast(c, sa.Text).label(c.name) if c.name in times else c for c in rel.query.c]
+
+
 class _Puller:
     """The state of one pull; methods are its phases."""
 
@@ -198,7 +210,7 @@ class _Puller:
         to_row = account_row if is_accounts else user_row
         sync = store_accounts.sync_accounts if is_accounts else store_accounts.sync_users
         key = self.relations.source_key
-        query = sa.select(rel.query)
+        query = sa.select(*_entity_columns(rel, self.source.dialect.name))
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, rel.name)
             if rel.has_updated and mark is not None and mark.time is not None and not self.full:

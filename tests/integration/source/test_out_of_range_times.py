@@ -1,10 +1,12 @@
-"""Event times no Python date can hold are quarantined, never a crash: PostgreSQL's years
-past 9999, `infinity`, `-infinity` and years BC, and MySQL / MariaDB's zero date, pushed
-down and streamed alike; the other events are counted and the sample shows the time as read."""
+"""Times no Python date can hold never stop a pull: events dated in PostgreSQL's years past
+9999, `infinity`, `-infinity` or years BC, or MySQL / MariaDB's zero date, are quarantined,
+pushed down and streamed alike, the other events counted and the sample showing the time as
+read; accounts and users with such times are kept without them, the problem reported."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from test_generic_pull import NOW
 
 from connector import clock
 from connector.source.pull import pull
+from connector.store import accounts as store_accounts
 from connector.store import bookkeeping
 from connector.store.rollups import iter_usage
 
@@ -87,3 +90,42 @@ def test_postgres_times_past_what_python_holds(
 def test_mysql_zero_date(mysql_source: SourceDB, sqlite_store: sa.Engine, mode: str) -> None:
     _seed(mysql_source, ["0000-00-00 00:00:00"], mysql_zero=True)
     _check(mysql_source, sqlite_store, mode, {"events.unparsable_timestamp": 1})
+
+
+def test_postgres_sentinel_times_in_accounts_and_users_keep_the_rows(
+    postgres_source: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    """`infinity` as "never" (a trial that never ends) is common in PostgreSQL schemas."""
+    _seed(postgres_source, [])
+    schema = postgres_source.schema
+    with postgres_source.engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {schema}.accounts ADD COLUMN trial_ends_at timestamptz, "
+            "ALTER COLUMN created_at TYPE timestamptz USING created_at AT TIME ZONE 'UTC'"
+        )
+        conn.exec_driver_sql(
+            f"UPDATE {schema}.accounts SET trial_ends_at = 'infinity', created_at = '-infinity'"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {schema}.accounts (account_id, name, trial_ends_at, created_at) "
+            "VALUES ('a2', 'B', '2026-12-01 10:00:00+00', '2025-01-05 09:00:00+00')"
+        )
+        conn.exec_driver_sql(
+            f"ALTER TABLE {schema}.users "
+            "ALTER COLUMN created_at TYPE timestamptz USING created_at AT TIME ZONE 'UTC'"
+        )
+        conn.exec_driver_sql(f"UPDATE {schema}.users SET created_at = '12026-01-01'")
+    report = pull(postgres_source.settings("UTC"), sqlite_store)
+    assert report.quarantined == {
+        "accounts.unparsable_timestamp": 2,  # one per bad column of a1
+        "users.unparsable_timestamp": 1,
+    }
+    assert report.accounts_changed == 2
+    assert report.users_changed == 1
+    a1 = store_accounts.get_account(sqlite_store, "a1")
+    assert a1 is not None
+    assert (a1.trial_ends_at, a1.created_at) == (None, None)
+    a2 = store_accounts.get_account(sqlite_store, "a2")
+    assert a2 is not None
+    assert a2.created_at == datetime(2025, 1, 5, 9, 0, tzinfo=UTC)
+    assert a2.trial_ends_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
