@@ -129,3 +129,23 @@ def test_postgres_sentinel_times_in_accounts_and_users_keep_the_rows(
     assert a2 is not None
     assert a2.created_at == datetime(2025, 1, 5, 9, 0, tzinfo=UTC)
     assert a2.trial_ends_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def test_mysql_zero_dates_in_accounts_and_users_keep_the_rows(
+    mysql_source: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    _seed(mysql_source, [])
+    with mysql_source.engine.begin() as conn:
+        conn.exec_driver_sql("SET SESSION sql_mode = ''")
+        for table in ("accounts", "users"):
+            conn.exec_driver_sql(
+                f"UPDATE {mysql_source.schema}.{table} SET created_at = '0000-00-00 00:00:00'"
+            )
+    report = pull(mysql_source.settings("UTC"), sqlite_store)
+    assert report.quarantined == {
+        "accounts.unparsable_timestamp": 1,
+        "users.unparsable_timestamp": 1,
+    }
+    a1 = store_accounts.get_account(sqlite_store, "a1")
+    assert a1 is not None
+    assert a1.created_at is None
