@@ -15,19 +15,6 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 Unit = Literal["seconds", "milliseconds"]
-#: The generic columns that hold instants, per table (`updated_at` where a table has one).
-TIME_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": (
-        "created_at",
-        "trial_started_at",
-        "trial_ends_at",
-        "paid_at",
-        "cancelled_at",
-        "updated_at",
-    ),
-    "users": ("created_at", "updated_at"),
-    "events": ("occurred_at",),
-}
 DIALECTS = ("postgresql", "mysql", "sqlite")
 
 

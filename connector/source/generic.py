@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from connector.config import Settings, SourceTable, where_is
 from connector.errors import ConfigError, Problem
 from connector.source.epoch import DIALECTS as EPOCH_DIALECTS
-from connector.source.epoch import TIME_COLUMNS, epoch_timestamp
+from connector.source.epoch import epoch_timestamp
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
     GENERIC_COLUMNS,
     REQUIRED,
+    TIME_COLUMNS,
     UPDATED_COLUMN,
     Relation,
     SourceRelations,

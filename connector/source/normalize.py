@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from connector.source.relations import ACCOUNT_COLUMNS, ATTR_PREFIX, UPDATED_COLUMN, USER_COLUMNS
+from connector.source.relations import (
+    ACCOUNT_COLUMNS,
+    ATTR_PREFIX,
+    TIME_COLUMNS,
+    UPDATED_COLUMN,
+    USER_COLUMNS,
+)
 from connector.store.models import ACCOUNT_STATUSES
 
 _STATUS_SYNONYMS = {
@@ -25,14 +31,7 @@ _STATUS_SYNONYMS = {
     "trialling": "trial",
     "freemium": "free",
 }
-_TIME_COLUMNS = {
-    "created_at",
-    "trial_started_at",
-    "trial_ends_at",
-    "paid_at",
-    "cancelled_at",
-    UPDATED_COLUMN,
-}
+_TIME_COLUMNS = set(TIME_COLUMNS["accounts"]) | set(TIME_COLUMNS["users"])
 _SFID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 Issue = tuple[str, str]  # (reason, detail)

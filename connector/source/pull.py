@@ -46,7 +46,6 @@ from connector.logs import get_logger, new_run_id
 from connector.source import changed_days
 from connector.source.changed_days import FUTURE_DAY, MAX_COUNTED_DAYS
 from connector.source.engine import connect_check, make_source_engine
-from connector.source.epoch import TIME_COLUMNS
 from connector.source.events import (
     FUTURE_REASON,
     EventsRead,
@@ -61,6 +60,7 @@ from connector.source.pushdown import read_pushdown
 from connector.source.relations import (
     ARRIVAL,
     ATTR_PREFIX,
+    TIME_COLUMNS,
     UPDATED_COLUMN,
     Relation,
     SourceRelations,

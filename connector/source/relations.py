@@ -46,6 +46,19 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 #: A source column with this (generic) name tells when an account or user row last changed.
 UPDATED_COLUMN = "updated_at"
+#: The generic columns that hold instants, per table (`updated_at` where a table has one).
+TIME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "created_at",
+        "trial_started_at",
+        "trial_ends_at",
+        "paid_at",
+        "cancelled_at",
+        UPDATED_COLUMN,
+    ),
+    "users": ("created_at", UPDATED_COLUMN),
+    "events": ("occurred_at",),
+}
 #: Extra (attribute) columns are labelled with this prefix inside queries, to avoid clashes.
 ATTR_PREFIX = "attr__"
 #: Label of the column the events watermark follows (event time, or arrival time if known).

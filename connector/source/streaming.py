@@ -21,6 +21,7 @@ from connector.source.events import (
     LATEST_EVENT,
     SAMPLE_ROWS,
     SAMPLE_UNKNOWN_ACCOUNTS,
+    UNPARSABLE_REASON,
     EventSink,
     EventsRead,
     UsageGroup,
@@ -61,13 +62,13 @@ def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | No
         return "no_account", None
     side = row._mapping[_SIDE]
     if side is not None:
-        return (FUTURE_REASON if side > 0 else "unparsable_timestamp"), None
+        return (FUTURE_REASON if side > 0 else UNPARSABLE_REASON), None
     if row.occurred_at is None:
         return "no_timestamp", None
     try:
         at = parse_instant(row.occurred_at)
     except ValueError:
-        return "unparsable_timestamp", None
+        return UNPARSABLE_REASON, None
     assert at is not None
     if at > future_limit:
         return FUTURE_REASON, at
