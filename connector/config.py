@@ -56,6 +56,10 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
 
 
+#: How a time column kept as a Unix epoch number counts (see `connector.source.epoch`).
+EpochUnit = Literal["seconds", "milliseconds"]
+
+
 class SourceTable(_Section):
     """Where one generic-schema table comes from: a table name, column renames, or a SELECT;
     and which of its time columns hold Unix epoch numbers rather than timestamps."""
@@ -63,7 +67,7 @@ class SourceTable(_Section):
     table: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     select: str | None = None
-    epoch: dict[str, Literal["seconds", "milliseconds"]] = Field(default_factory=dict)
+    epoch: dict[str, EpochUnit] = Field(default_factory=dict)
 
 
 class SegmentSettings(_Section):

@@ -24,8 +24,10 @@ from sqlalchemy import (
     inspect,
 )
 
+from connector.source.relations import GENERIC_COLUMNS
+
 #: The generic-schema tables a demo database holds (DESIGN §7).
-DATA_TABLES = ("accounts", "users", "events")
+DATA_TABLES = tuple(GENERIC_COLUMNS)
 #: One row saying what wrote the database, so a later run knows the tables are its own.
 MARKER_TABLE = "connector_demo"
 

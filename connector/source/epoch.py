@@ -10,15 +10,16 @@ conversion (PostgreSQL) gives it back.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
-Unit = Literal["seconds", "milliseconds"]
+from connector.config import EpochUnit
+
 DIALECTS = ("postgresql", "mysql", "sqlite")
 
 
-def epoch_timestamp(column: Any, unit: Unit, dialect: str) -> Any:
+def epoch_timestamp(column: Any, unit: EpochUnit, dialect: str) -> Any:
     """An expression reading the epoch number in `column` as a UTC timestamp."""
     per_second = 1000 if unit == "milliseconds" else 1
     if dialect == "postgresql":
