@@ -28,8 +28,10 @@ is made before the clock starts, as the daemon keeps one for its lifetime):
 - baseline: `SELECT COUNT(*), MAX(occurred_at)` over the events table, timed in the same run:
   the cheapest possible full read of the data;
 - first pull (pushdown): events/s, peak RSS, and its time as a ratio to the baseline;
-- second pull after 1 % new events: time as a ratio to the first pull;
-- third pull after 0.1 % more, all later than the second pull's watermark (a daemon's next
+- second pull after 1 % new events in the data's own shape (40 events on each of 2,500
+  user-days by default), then again after 1 % more spread over every user (10 events each:
+  the most rollup rows 1 % can touch): each time as a ratio to the first pull;
+- third pull after 0.1 % more, all later than the previous pull's watermark (a daemon's next
   run), and a quiet pull that finds nothing new: each as a ratio to the first pull;
 - optionally (`--streaming-events`) a streamed first pull on a smaller table, for contrast.
 
@@ -590,6 +592,14 @@ def run_backend(
     return lines
 
 
+def _after(mark: datetime) -> tuple[datetime, int]:
+    """The end and spread (seconds) of a batch dated after a pull's watermark `mark`: at
+    least 30 s of it, waited for, so the batch lands past the watermark whole."""
+    time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
+    now = datetime.now(UTC).replace(microsecond=0)
+    return now, int((now - mark).total_seconds()) - 1
+
+
 def _pulls(
     name: str,
     shape: Shape,
@@ -607,15 +617,18 @@ def _pulls(
     base = _in_child(_child_baseline, source.url, source.table)
     first = _measured_pull(source, store1)
     new = max(1, shape.events // 100)
-    source.add(shape, new, shape.events, datetime.now(UTC), 3_000)
+    # 1 % more in the data's own shape: `per_user_day` events on each of new / per_user_day
+    # user-days (the next hour of a product whose users each come back for a session).
+    source.add(dataclasses.replace(shape, events=new), new, shape.events, datetime.now(UTC), 3_000)
     second = _measured_pull(source, store1)
-    # A daemon's next run: 0.1 % more, all later than the watermark the second pull left.
+    # 1 % more again, spread over every user (10 events each by default): the most rollup
+    # rows 1 % can touch, so the store's writes weigh most. Dated past the watermark the
+    # second pull left, as the next batch of a live product is.
+    source.add(shape, new, shape.events + new, *_after(second["watermark"]))
+    spread_out = _measured_pull(source, store1)
+    # A daemon's next run: 0.1 % more, again all past the watermark.
     small = max(1, shape.events // 1_000)
-    mark = second["watermark"]
-    time.sleep(max(0.0, 31 - (datetime.now(UTC) - mark).total_seconds()))
-    now = datetime.now(UTC).replace(microsecond=0)
-    spread = int((now - mark).total_seconds()) - 1
-    source.add(shape, small, shape.events + new, now, spread)
+    source.add(shape, small, shape.events + 2 * new, *_after(spread_out["watermark"]))
     third = _measured_pull(source, store1)
     quiet = _measured_pull(source, store1)
     rate = first["events"] / first["elapsed"]
@@ -653,6 +666,7 @@ def _pulls(
         f"ratio to baseline {first['elapsed'] / base['elapsed']:5.1f}  "
         f"({first['rollup_rows']:,} usage rows, {first['event_rows']:,} event rows)",
         later("second pull (+1 % new events):", second),
+        later("again, +1 % on every user:", spread_out),
         later("third pull (+0.1 % new events):", third),
         later("quiet pull (nothing new):", quiet),
     ]
