@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import sqlalchemy as sa
 import typer
 from rich.console import Console
@@ -718,11 +717,15 @@ _summaries_on_one_line(app, db_app, alerts_app)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI and turn errors into exit codes and readable messages."""
+    """Entry point: run the CLI and turn errors into exit codes and readable messages.
+
+    Typer runs in standalone mode, so usage errors (an unknown command or option, a bad or
+    missing value) are printed by the library that raised them, whichever copy of click it
+    uses, and end with its exit code: 2 for bad usage, 130 for Ctrl-C."""
     try:
-        # without standalone mode, click returns a command's `typer.Exit` code instead of
-        # raising it
-        returned = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="connector")
+    except SystemExit as exc:
+        return _exit_code(exc.code)
     except ConnectorError as exc:
         from rich.text import Text
 
@@ -730,17 +733,19 @@ def main(argv: list[str] | None = None) -> int:
 
         err_console.print(Text.assemble(("error: ", "bold red"), redact(str(exc))))
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return 2
     except KeyboardInterrupt:
         return 130
-    return returned if isinstance(returned, int) else 0
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    """`SystemExit.code` as a process exit code: None is success, a message is failure."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    err_console.print(str(code))
+    return 1
 
 
 if __name__ == "__main__":
