@@ -34,13 +34,14 @@ from connector.metrics.rules.model import RuleSet
 from connector.resources import shipped
 from connector.store import results as store_results
 from connector.store.accounts import iter_accounts, iter_users
-from connector.store.models import Account, EventDaily, UsageDaily
+from connector.store.models import Account, EventDaily, UsageDaily, UserMetric
 from connector.store.rollups import usage_bounds
 
 log = get_logger(__name__)
 
 USAGE = UsageDaily.__table__  # type: ignore[attr-defined]
 EVENTS = EventDaily.__table__  # type: ignore[attr-defined]
+USER_METRICS = UserMetric.__table__  # type: ignore[attr-defined]
 # Extra days read beyond the rules' longest look-back, so "previous window" rules see data.
 WINDOW_MARGIN_DAYS = 35
 TRIAL_STATUSES = frozenset({"free", "trial"})
@@ -175,6 +176,17 @@ def _previous(engine: sa.Engine) -> tuple[dict[str, AccountMemory], datetime | N
     return memory, last_as_of
 
 
+def _previous_leads(engine: sa.Engine) -> dict[str, AccountMemory]:
+    """What earlier runs concluded per trial user (the values pushed to their Lead)."""
+    cols = USER_METRICS.c
+    query = sa.select(cols.user_id, cols.lifecycle_stage, cols["values"])
+    with engine.connect() as conn:
+        return {
+            user_id: AccountMemory(lifecycle_stage=stage, metrics=dict(values or {}))
+            for user_id, stage, values in conn.execute(query)
+        }
+
+
 def build_inputs(
     engine: sa.Engine, settings: Settings, rules: RuleSet, as_of: datetime
 ) -> tuple[ScoringInput, date | None]:
@@ -201,6 +213,7 @@ def build_inputs(
         events=_events(engine, since, evaluation_day),
         trial_users=trial_users,
         previous=previous,
+        previous_leads=_previous_leads(engine) if previous else {},
         history_from=backfill_from or _checked_from(last_as_of, evaluation_day, zone),
     )
     return inputs, backfill_from

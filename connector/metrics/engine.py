@@ -222,6 +222,20 @@ def _memory(inputs: ScoringInput, ids: Sequence[str]) -> list[AccountMemory | No
     return [prev.get(a) for a in ids] if prev else [None] * len(ids)
 
 
+def _lead_memory(inputs: ScoringInput, users: Sequence[TrialUser]) -> list[AccountMemory | None]:
+    """Per trial user: what earlier runs concluded, when it was about the same account (the
+    user's usage is counted per account, so a user who moved starts afresh)."""
+    prev = inputs.previous_leads
+    if not prev:
+        return [None] * len(users)
+    out: list[AccountMemory | None] = []
+    for t in users:
+        mem = prev.get(t.user_id)
+        account = mem.metrics.get("account_id") if mem is not None else None
+        out.append(mem if mem is not None and account in (None, t.account_id) else None)
+    return out
+
+
 def _remembered_activity(
     memory: Sequence[AccountMemory | None], inputs: ScoringInput
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -488,6 +502,7 @@ def _leads(
         name: np.where(account_of >= 0, days[np.maximum(account_of, 0)], np.nan)
         for name, days in milestone_days.items()
     }
+    memory = _lead_memory(inputs, users)
     run = _Run(
         replace(inputs, events=type(inputs.events).empty(), trial_users=()),
         rules,
@@ -496,7 +511,7 @@ def _leads(
         row_user,
         row_user >= 0,
         np.empty(0, dtype=np.int64),
-        [None] * len(users),
+        memory,
         first_day,
         trial,
         facts_cols,
@@ -504,6 +519,8 @@ def _leads(
         milestone_days=user_milestones,
         pair_owner=np.arange(len(users), dtype=np.int64),
     )
+    # activity older than the rollups read this time, as earlier runs saw it
+    run.ctx.grid.remember_activity(*_remembered_activity(memory, inputs))
     T = day_number(inputs.evaluation_day)
     now = Frame(run.ctx, T - 1, T, is_now=True)
     values = {

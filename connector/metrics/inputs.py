@@ -290,6 +290,8 @@ class ScoringInput:
     `history_from` is the first day on which milestone conditions are checked (and from
     which a first run back-dates them); None means the first day with any usage.
     `has_durations` None means: true when the usage table carries durations.
+    `previous` is what earlier runs concluded per account id, `previous_leads` per trial
+    user id (`LeadResult.to_memory`): activity older than the rollups read, once-earned facts.
     """
 
     accounts: Sequence[AccountFacts]
@@ -299,6 +301,7 @@ class ScoringInput:
     events: EventTable = field(default_factory=EventTable.empty)
     trial_users: Sequence[TrialUser] = ()
     previous: Mapping[str, AccountMemory] = field(default_factory=dict)
+    previous_leads: Mapping[str, AccountMemory] = field(default_factory=dict)
     history_from: date | None = None
     has_durations: bool | None = None
 

@@ -79,6 +79,23 @@ class LeadResult:
     lifecycle_stage: str
     engaged_evaluation: bool | None
 
+    def to_memory(self) -> AccountMemory:
+        """What the next run needs to remember about this trial user."""
+        return AccountMemory(
+            lifecycle_stage=self.lifecycle_stage,
+            metrics={
+                "account_id": self.account_id,
+                "last_active_at": self.last_active_at,
+                "engaged_evaluation": self.engaged_evaluation,
+                "lifecycle_stage": self.lifecycle_stage,
+                "engagement_score": self.engagement_score,
+                "active_days_14d": self.active_days_14d,
+                "events_7d": self.events_7d,
+                "events_14d": self.events_14d,
+                "events_30d": self.events_30d,
+            },
+        )
+
 
 HISTORY_COLUMNS = (
     "status",

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from connector.config import settings_from_data
+from connector.config import Settings, settings_from_data
 from connector.demo import DemoSpec, write_demo_db
 from connector.pipeline import open_store
 from connector.scoring import run_scoring
 from connector.source.pull import pull
 from connector.store import results
+from connector.store.models import UserMetric
 
 AS_OF = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -49,3 +50,44 @@ def test_first_run_backfills_and_later_runs_keep_what_was_reached(tmp_path: Path
     assert all(m.as_of == AS_OF for m in stored.values())
     scores = [m.engagement_score for m in stored.values()]
     assert all(0 <= s <= 100 for s in scores if s is not None)
+
+
+def _scored_store(tmp_path: Path, name: str, source: str) -> tuple[sa.Engine, Settings]:
+    settings = settings_from_data(
+        {"source": {"url": source}, "store": {"url": f"sqlite:///{tmp_path / name}"}},
+        None,
+        env={},
+    )
+    engine: sa.Engine = open_store(settings)
+    pull(settings, engine)
+    return engine, settings
+
+
+def test_leads_scored_incrementally_match_a_full_rescoring(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'product.db'}"
+    write_demo_db(source, DemoSpec(accounts=60, days=120, as_of=AS_OF, dirty_rows=False))
+    engine, settings = _scored_store(tmp_path, "store.db", source)
+    _, first = run_scoring(engine, settings, AS_OF)
+    assert first.backfilled_from is not None
+    later = AS_OF + timedelta(days=20)
+    incremental, second = run_scoring(engine, settings, later)
+    assert second.backfilled_from is None  # reads only the last weeks of rollups
+
+    fresh, fresh_settings = _scored_store(tmp_path, "fresh.db", source)
+    full, _ = run_scoring(fresh, fresh_settings, later)
+    assert incremental.leads == full.leads
+    # the case that went wrong: leads whose only activity is older than the rollups read
+    window_start = later - timedelta(days=63)
+    old = [
+        lead
+        for lead in full.leads
+        if lead.last_active_at is not None and lead.last_active_at < window_start
+    ]
+    assert old
+    assert all(lead.lifecycle_stage == "evaluating" for lead in old)
+    assert any(lead.engaged_evaluation for lead in old)
+    table = UserMetric.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        stored = {r.user_id: r["values"] for r in conn.execute(sa.select(table)).mappings()}
+    for lead in old:
+        assert stored[lead.user_id]["last_active_at"] == lead.last_active_at.isoformat()

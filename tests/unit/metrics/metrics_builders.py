@@ -68,6 +68,7 @@ def run(
     events: Iterable[EventRow] = (),
     trial_users: Sequence[TrialUser] = (),
     previous: dict[str, AccountMemory] | None = None,
+    previous_leads: dict[str, AccountMemory] | None = None,
     rules: RuleSet | None = None,
     history_from: date | None = None,
     snapshot_from: date | None = None,
@@ -81,6 +82,7 @@ def run(
         as_of=as_of,
         zone=ZoneInfo(zone),
         previous=previous or {},
+        previous_leads=previous_leads or {},
         history_from=history_from,
         has_durations=has_durations,
     )

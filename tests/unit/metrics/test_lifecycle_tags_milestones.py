@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from metrics_builders import T, ago, at, one, run, use
+from metrics_builders import AS_OF, T, ago, at, one, run, use
 
 from connector.metrics import AccountFacts, AccountMemory, EventRow, TrialUser, load_rules
 from connector.resources import shipped
@@ -189,3 +189,45 @@ def test_an_engaged_evaluation_stays_engaged_when_its_trial_is_older_than_the_ro
     later = one([trial], [use("t", "u", 1)], previous={"t": first.to_memory()})
     assert later.engaged_evaluation is True
     assert one([trial], [use("t", "u", 1)]).engaged_evaluation is False
+
+
+def _stored(memory: AccountMemory) -> AccountMemory:
+    """A memory as the store gives it back: times as ISO text in JSON."""
+    metrics = {
+        k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in memory.metrics.items()
+    }
+    return AccountMemory(lifecycle_stage=memory.lifecycle_stage, metrics=metrics)
+
+
+def test_leads_scored_incrementally_match_a_full_rescoring() -> None:
+    account = AccountFacts("acc", status="trial", trial_started_at=at(80))
+    users = [TrialUser(u, "acc", f"{u}@example.com") for u in ("u1", "u2", "u3", "u4")]
+    rows = [use("acc", "u1", d, events=2) for d in (80, 79, 78)]  # engaged, long ago
+    rows += [use("acc", "u2", 70, last_at=at(70, hour=15))]  # active once, long ago
+    rows += [use("acc", "u3", d) for d in (40, 2)]  # active recently
+    full = {lead.user_id: lead for lead in run([account], rows, trial_users=users).leads}
+    assert full["u1"].engaged_evaluation is True
+    assert full["u2"].lifecycle_stage == "evaluating"
+    assert full["u4"].lifecycle_stage == "lead"
+
+    earlier = AS_OF - timedelta(days=30)
+    first = run([account], rows, trial_users=users, as_of=earlier)
+    accounts = {r.account_id: _stored(r.to_memory()) for r in first.accounts}
+    leads = {lead.user_id: _stored(lead.to_memory()) for lead in first.leads}
+    # a later run reads only the last 63 days of rollups
+    recent = [r for r in rows if r.day >= ago(63)]
+    later = run([account], recent, trial_users=users, previous=accounts, previous_leads=leads).leads
+    assert {lead.user_id: lead for lead in later} == full
+    # without the memory the old activity and the earned verdict would be lost
+    forgetful = {lead.user_id: lead for lead in run([account], recent, trial_users=users).leads}
+    assert forgetful["u2"].last_active_at is None
+    assert forgetful["u1"].engaged_evaluation is False
+
+
+def test_a_lead_memory_of_another_account_is_not_used() -> None:
+    account = AccountFacts("new", status="trial", trial_started_at=at(5))
+    users = [TrialUser("u", "new", "u@example.com")]
+    memory = {"u": AccountMemory(metrics={"account_id": "old", "last_active_at": at(90)})}
+    lead = run([account], [], trial_users=users, previous_leads=memory).leads[0]
+    assert lead.last_active_at is None
+    assert lead.lifecycle_stage == "lead"
