@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from connector import reachable
 from connector.config import Settings, unset_env_for, where_is
 from connector.errors import ConfigError, FatalError, Problem
 
@@ -95,15 +96,9 @@ def make_source_engine(settings: Settings) -> sa.Engine:
 
 
 def unreachable(engine: sa.Engine) -> str | None:
-    """Why the database cannot be reached (its URL shown without the password), or None."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
-        shown = engine.url.render_as_string(hide_password=True)
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        return f"the product database {shown} cannot be reached ({reason})."
-    return None
+    """Why the product database cannot be reached (its URL shown without the password), or
+    None."""
+    return reachable.unreachable(engine, "the product database")
 
 
 def connect_check(engine: sa.Engine) -> None:

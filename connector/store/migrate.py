@@ -7,8 +7,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
-from connector.errors import FatalError
+from connector.errors import FatalError, InputError
 from connector.logs import get_logger
 from connector.resources import shipped
 
@@ -37,10 +38,38 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def shipped_revisions() -> list[str]:
+    """The revisions this version ships, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def _revision_error(exc: CommandError, revision: str, at: str | None, verb: str) -> InputError:
+    """Alembic's refusal as a sentence with what to type instead."""
+    shipped = shipped_revisions()
+    where = "has never been migrated" if at is None else f"is at revision {at}"
+    return InputError(
+        f"Cannot {verb} the store to {revision!r}: {exc}. The store {where}; this version "
+        f"ships revisions {', '.join(shipped)} (also: head, base, or -N / +N steps). "
+        "`connector db current` shows where the store is."
+    )
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
-    """Migrate the store up to `revision`; returns the revision it ends at."""
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    """Migrate the store up to `revision`; returns the revision it ends at. A revision older
+    than the store's is refused (Alembic would do nothing): that is a downgrade."""
+    at = current_revision(engine)
+    shipped = shipped_revisions()
+    if at in shipped and revision in shipped and shipped.index(revision) < shipped.index(at):
+        raise InputError(
+            f"The store is at revision {at}, newer than {revision}: upgrading cannot go back. "
+            f"Run `connector db downgrade --revision {revision}` to go back to it."
+        )
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+    except CommandError as exc:
+        raise _revision_error(exc, revision, at, "upgrade") from None
     now_at = current_revision(engine)
     log.info("store_upgraded", revision=now_at)
     return now_at
@@ -48,8 +77,17 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
 
 def downgrade(engine: sa.Engine, revision: str = "-1") -> str | None:
     """Migrate the store down to `revision` (`-1`: one step, `base`: empty)."""
-    with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), revision)
+    at = current_revision(engine)
+    if at is None:
+        raise InputError(
+            "The store has never been migrated: there is nothing to downgrade. "
+            "`connector db upgrade` creates its tables."
+        )
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), revision)
+    except CommandError as exc:
+        raise _revision_error(exc, revision, at, "downgrade") from None
     now_at = current_revision(engine)
     log.info("store_downgraded", revision=now_at)
     return now_at

@@ -113,6 +113,55 @@ def test_db_commands(tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixt
     assert "base (empty)" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("cli_logging")
+def test_db_commands_refuse_impossible_moves_with_the_way_out(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"store:\n  url: {sqlite_url}\n", encoding="utf-8")
+
+    def refused(*argv: str) -> str:
+        assert main(["db", *argv, "-c", str(config)]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "Traceback" not in err
+        return err
+
+    assert "never been migrated: there is nothing to downgrade" in refused("downgrade")
+    err = refused("upgrade", "--revision", "9999")
+    assert "Cannot upgrade the store to '9999'" in err
+    assert "ships revisions 0001" in err
+    assert main(["db", "upgrade", "-c", str(config)]) == 0
+    capsys.readouterr()
+    err = refused("upgrade", "--revision", "0003")
+    assert "downgrade --revision 0003" in err
+    assert "Cannot downgrade the store to 'bogus'" in refused("downgrade", "--revision", "bogus")
+    assert migrate.current_revision(make_store_engine(sqlite_url)) == migrate.head_revision()
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_an_unreachable_store_is_one_sentence_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    url = "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:1/nowhere"
+    config.write_text(f"store:\n  url: {url}\n", encoding="utf-8")
+    for argv in (["status"], ["db", "current"], ["pull"]):
+        assert main([*argv, "-c", str(config)]) == 1
+        captured = capsys.readouterr()
+        err = " ".join(captured.err.split())
+        assert "The store postgresql+psycopg://postgres:***@127.0.0.1:1/nowhere cannot" in err
+        assert "Check store.url" in err
+        assert "s3cret-pw" not in captured.err + captured.out
+        assert "Traceback" not in err
+
+
+def test_a_store_folder_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(FatalError, match=r"store's folder .*file/sub cannot be created"):
+        make_store_engine(f"sqlite:///{blocker / 'sub' / 'store.db'}")
+
+
 def _without_rowid(engine: sa.Engine, table: str) -> bool:
     with engine.connect() as conn:
         sql = conn.exec_driver_sql(
