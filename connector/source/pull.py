@@ -88,6 +88,9 @@ _ENTITY_BATCH = 5_000
 #: Rollup groups between two progress callbacks.
 _PROGRESS_EVERY = 50_000
 PUSHDOWN_DIALECTS = ("postgresql", "mysql", "sqlite")
+#: Quarantine reasons of an account or user row whose id was read before in the same pull.
+DUPLICATE_ACCOUNT = "duplicate_account_id"
+DUPLICATE_USER = "duplicate_user_id"
 
 
 def _family(engine: sa.Engine) -> str:
@@ -208,6 +211,7 @@ class _Puller:
         is_accounts = rel.name == "accounts"
         id_col = "account_id" if is_accounts else "user_id"
         to_row = account_row if is_accounts else user_row
+        duplicate = DUPLICATE_ACCOUNT if is_accounts else DUPLICATE_USER
         sync = store_accounts.sync_accounts if is_accounts else store_accounts.sync_users
         key = self.relations.source_key
         query = sa.select(*_entity_columns(rel, self.source.dialect.name))
@@ -221,25 +225,24 @@ class _Puller:
             result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)
             columns = tuple(result.keys())
             id_at = columns.index(id_col)
+            # Ids read so far in this run (tens of bytes each), so that a later copy of one is
+            # left out wherever it comes, as the quarantine says.
+            seen: set[str] = set()
             for chunk in result.partitions(_ENTITY_BATCH):
-                # `pull --full` parses every row again; other runs skip rows read unchanged.
-                if self.full:
-                    todo = [(values, hasher(values)) for values in chunk]
-                else:
-                    todo = self._changed(sconn, rel, chunk, id_at, hasher)
+                todo, copies = self._triage(sconn, rel, chunk, id_at, hasher, seen)
                 rows: dict[str, dict[str, Any]] = {}
                 bad: list[tuple[str, str, dict[str, Any]]] = []
+                for row_id, values in copies:
+                    raw = dict(zip(columns, values, strict=True))
+                    bad.append((row_id, duplicate, _plain(raw)))
                 for values, source_hash in todo:
                     raw = dict(zip(columns, values, strict=True))  # faster to read than a Row
                     row, issues = to_row(raw, rel.extras)
-                    duplicate = row is not None and row[id_col] in rows
-                    if row is None or issues or duplicate:
-                        plain = {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
+                    if row is None or issues:
+                        plain = _plain(raw)
                         row_key = str(row[id_col]) if row else str(sorted(plain.items()))[:200]
                         for reason, detail in issues:
                             bad.append((row_key, reason, {**plain, "problem": detail}))
-                        if duplicate:
-                            bad.append((row_key, f"duplicate_{id_col}", plain))
                     if row is None:
                         continue
                     # A row with problems is parsed again every run, so they are reported
@@ -264,25 +267,41 @@ class _Puller:
             if rel.has_updated and newest is not None:
                 bookkeeping.set_mark(sconn, key, rel.name, bookkeeping.Mark(newest))
 
-    @staticmethod
-    def _changed(
+    def _triage(
+        self,
         sconn: sa.Connection,
         rel: Relation,
         chunk: Sequence[sa.Row[Any]],
         id_at: int,
         hasher: RowHasher,
-    ) -> list[tuple[sa.Row[Any], str | None]]:
-        """The rows of `chunk` to parse, each with its hash: all but those whose hash is the
-        one stored for their id (an id seen twice in the chunk is parsed, to be reported)."""
+        seen: set[str],
+    ) -> tuple[list[tuple[sa.Row[Any], str]], list[tuple[str, sa.Row[Any]]]]:
+        """The rows of `chunk` to parse, each with its hash, and the later copies of ids read
+        before in this run (in this chunk or an earlier one), which are left out: the first
+        row read for an id is the one kept, as for events. A row whose hash is the one
+        stored for its id is not parsed again (except by `pull --full`); `seen` gains the
+        chunk's ids."""
         hashes = [hasher(values) for values in chunk]
         ids = [clean_text(values[id_at]) for values in chunk]
-        seen = Counter(ids)
-        stored = store_accounts.source_hashes(sconn, rel.name, [i for i in seen if i is not None])
-        return [
-            (values, digest)
-            for values, digest, row_id in zip(chunk, hashes, ids, strict=True)
-            if row_id is None or seen[row_id] > 1 or stored.get(row_id) != digest
+        firsts: list[tuple[int, str | None]] = []  # rows without an id or with a new one
+        copies: list[tuple[str, sa.Row[Any]]] = []
+        for at, row_id in enumerate(ids):
+            if row_id is not None and row_id in seen:
+                copies.append((row_id, chunk[at]))
+                continue
+            if row_id is not None:
+                seen.add(row_id)
+            firsts.append((at, row_id))
+        stored: dict[str, str] = {}
+        if not self.full:
+            named = [row_id for _, row_id in firsts if row_id is not None]
+            stored = store_accounts.source_hashes(sconn, rel.name, named)
+        todo = [
+            (chunk[at], hashes[at])
+            for at, row_id in firsts
+            if self.full or row_id is None or stored.get(row_id) != hashes[at]
         ]
+        return todo, copies
 
     # --- events --------------------------------------------------------------------------------
 
@@ -545,6 +564,11 @@ class _Puller:
                 counted, read_days, future, start, end, plan.added
             )
         bookkeeping.set_day_counts(sconn, key, kept)
+
+
+def _plain(raw: dict[str, Any]) -> dict[str, Any]:
+    """A source row as the quarantine keeps it: attribute columns under their own names."""
+    return {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
 
 
 def _earlier(a: date | None, b: date | None) -> date | None:

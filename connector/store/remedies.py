@@ -91,6 +91,13 @@ _BY_QUARANTINE_REASON = {
     "counted and the others left out; nothing to do unless the copies are different events",
     "no_account_id": "the account row has no account_id and was left out: fill it in",
     "no_user_id": "the user row has no user_id and was left out: fill it in",
+    "duplicate_account_id": "another account row with this account_id was read first and "
+    "kept; this copy was left out: make account_id unique in the accounts table, or in the "
+    "custom SELECT (source.tables.accounts.select), e.g. by removing the UNION ALL or JOIN "
+    "that repeats it",
+    "duplicate_user_id": "another user row with this user_id was read first and kept; this "
+    "copy was left out: make user_id unique in the users table, or in the custom SELECT "
+    "(source.tables.users.select), e.g. by removing the UNION ALL or JOIN that repeats it",
     "unknown_status": "the status is none of free, trial, paying, cancelled (or a known "
     "synonym): the account was kept without one; correct the value or map the column",
     "bad_licenses": "licenses is not a whole number of 0 or more: the account was kept "

@@ -3,6 +3,7 @@ and everything that could make a skipped row stale makes it parsed again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from sourcedb import SourceDB
 
 from connector import clock
 from connector.source import fingerprint
+from connector.source import pull as source_pull
 from connector.source.pull import pull
 from connector.store import accounts as store_accounts
 
@@ -166,3 +168,47 @@ def test_an_id_read_twice_is_reported_on_every_run(
     for _ in range(3):
         report = pull(settings, sqlite_store)
         assert report.quarantined["accounts.duplicate_account_id"] == 1
+
+
+def quarantined(store: sa.Engine, reason: str) -> dict[str, dict[str, object]]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT row_key, raw FROM quarantine WHERE reason = :r"), {"r": reason}
+        )
+        return {key: json.loads(raw) if isinstance(raw, str) else raw for key, raw in rows}
+
+
+@pytest.mark.parametrize("batch", [2, 5_000], ids=["later-batch", "same-batch"])
+def test_a_repeated_id_keeps_the_first_row_read_and_sets_the_copy_aside(
+    source_db: SourceDB, sqlite_store: sa.Engine, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """With a batch of 2 rows, the copies come in a later batch than the rows they repeat."""
+    monkeypatch.setattr(source_pull, "_ENTITY_BATCH", batch)
+    seeded(source_db)
+    accounts = "accounts" if source_db.schema is None else f"{source_db.schema}.accounts"
+    users = "users" if source_db.schema is None else f"{source_db.schema}.users"
+    settings = source_db.settings(
+        tables={
+            "accounts": {
+                "select": f"SELECT account_id, name, status, licenses, tier FROM {accounts}"
+                " UNION ALL SELECT account_id, 'Impostor', status, licenses, tier"
+                f" FROM {accounts} WHERE account_id = 'a1'"
+            },
+            "users": {
+                "select": f"SELECT user_id, account_id, email FROM {users}"
+                f" UNION ALL SELECT user_id, 'a2', 'copy@example.com' FROM {users}"
+                " WHERE user_id = 'u0'"
+            },
+        }
+    )
+    for _ in range(2):  # the second time the first copy is skipped unchanged, the copy still not
+        report = pull(settings, sqlite_store)
+        assert report.quarantined["accounts.duplicate_account_id"] == 1
+        assert report.quarantined["users.duplicate_user_id"] == 1
+        assert name_of(sqlite_store, "a1") == "Acme"
+        user = next(u for u in store_accounts.iter_users(sqlite_store) if u.user_id == "u0")
+        assert (user.account_id, user.email) == ("a1", "u0@example.com")
+    kept = quarantined(sqlite_store, "duplicate_account_id")
+    assert list(kept) == ["a1"]
+    assert kept["a1"]["name"] == "Impostor"
+    assert quarantined(sqlite_store, "duplicate_user_id")["u0"]["email"] == "copy@example.com"
