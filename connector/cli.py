@@ -722,6 +722,14 @@ def main(argv: list[str] | None = None) -> int:
     Typer runs in standalone mode, so usage errors (an unknown command or option, a bad or
     missing value) are printed by the library that raised them, whichever copy of click it
     uses, and end with its exit code: 2 for bad usage, 130 for Ctrl-C."""
+    import structlog
+
+    if not structlog.is_configured():
+        # Until a command has read its configuration, warnings only, on standard error:
+        # structlog's own default prints every level to standard output.
+        from connector.logs import configure
+
+        configure("warning", stream=sys.stderr)
     try:
         app(args=argv, prog_name="connector")
     except SystemExit as exc:

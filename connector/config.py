@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -330,9 +330,10 @@ def _substitute_env(
     return result
 
 
-def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Apply CONNECTOR__SECTION__KEY=value (value parsed as YAML); return the keys applied."""
-    applied = []
+def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    """Apply CONNECTOR__SECTION__KEY=value (value parsed as YAML, so numbers, booleans and
+    lists can be given); return each key applied (dotted) with its text as given."""
+    applied = {}
     for name, raw in sorted(env.items()):
         if not name.startswith(ENV_PREFIX):
             continue
@@ -348,8 +349,41 @@ def _apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> list[s
             node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
             node[parts[-1]] = raw
-        applied.append(".".join(parts))
+        applied[".".join(parts)] = raw
     return applied
+
+
+def _set_at(data: Any, loc: Location, value: Any) -> None:
+    for part in loc[:-1]:
+        data = data[part]
+    data[loc[-1]] = value
+
+
+def _validate(data: dict[str, Any], overridden: Mapping[str, str]) -> Settings:
+    """Settings from `data`; an override read as a number or boolean where text is expected
+    (`CONNECTOR__SALESFORCE__API_VERSION=58.0`, a numeric password) is taken as its text."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        as_text = [
+            tuple(e["loc"])
+            for e in exc.errors()
+            if e["type"] == "string_type" and ".".join(map(str, e["loc"])) in overridden
+        ]
+        if not as_text:
+            raise
+        for loc in as_text:
+            _set_at(data, loc, overridden[".".join(map(str, loc))])
+        return Settings.model_validate(data)
+
+
+def _override_for(dotted: str, overridden: Mapping[str, str]) -> str | None:
+    """The override behind the value at `dotted`: that key, a key inside it, or the one it
+    lies inside (`CONNECTOR__SOURC__URL` makes the unknown section `sourc`)."""
+    for key in overridden:
+        if key == dotted or key.startswith(dotted + ".") or dotted.startswith(key + "."):
+            return key
+    return None
 
 
 def _fix_for(error: Mapping[str, Any], model_fields: list[str]) -> tuple[str, str]:
@@ -389,6 +423,33 @@ def _sibling_names(model: type[BaseModel], loc: Location) -> list[str]:
     return names
 
 
+def _partly_unset(
+    data: Any,
+    missing: list[tuple[Location, str]],
+    overridden: list[str],
+    where: Callable[[Location], str],
+) -> list[Problem]:
+    """Values that name an unset variable inside other text (`postgres:${PW}@db`): left as
+    they read without it, they would carry an empty password or path part silently. A value
+    that is the variable alone becomes null and is judged like a missing value."""
+    problems = []
+    for loc, var in missing:
+        value: Any = data
+        for part in loc:
+            value = value[part] if isinstance(value, dict | list) else None
+        if value is None or ".".join(map(str, loc)) in overridden:
+            continue
+        problems.append(
+            Problem(
+                where(loc),
+                f"{'.'.join(map(str, loc))} refers to ${{{var}}}, which is not set.",
+                f"export {var}=… in the connector's environment, or write ${{{var}:-}} "
+                "where an empty value is meant.",
+            )
+        )
+    return problems
+
+
 def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, str]) -> Settings:
     """Validate raw data (already parsed) into Settings, reporting every problem."""
     where = doc.where if doc else (lambda loc: "configuration (" + ".".join(map(str, loc)) + ")")
@@ -408,17 +469,20 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
     missing: list[tuple[Location, str]] = []
     data = _substitute_env(data, env, (), missing)
     overridden = _apply_env_overrides(data, env)
-    problems: list[Problem] = []
+    problems = _partly_unset(data, missing, overridden, where)
+    if problems:
+        raise ConfigError(problems)
     try:
-        settings = Settings.model_validate(data)
+        settings = _validate(data, overridden)
     except ValidationError as exc:
         unset = {".".join(map(str, loc)): name for loc, name in missing}
         for error in exc.errors():
             loc = tuple(error["loc"])
             dotted = ".".join(map(str, loc))
+            key = _override_for(dotted, overridden)
             place = (
-                f"environment ({ENV_PREFIX}{'__'.join(map(str, loc)).upper()})"
-                if dotted in overridden
+                f"environment ({ENV_PREFIX}{key.replace('.', '__').upper()})"
+                if key is not None
                 else where(loc)
             )
             message, fix = _fix_for(error, _sibling_names(Settings, loc))

@@ -3,7 +3,10 @@ traceback, whichever copy of click the installed typer uses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import structlog
 
 from connector.cli import main
 
@@ -31,3 +34,18 @@ def test_usage_errors_are_reported_with_exit_code_2(
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "Usage: connector" in capsys.readouterr().out
+
+
+def test_nothing_is_logged_to_standard_output_before_the_configuration_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("source:\n  url: sqlite:///${NOT_SET_ANYWHERE}/p.db\n", encoding="utf-8")
+    structlog.reset_defaults()
+    try:
+        assert main(["check", "--offline", "-c", str(config)]) == 2
+    finally:
+        structlog.reset_defaults()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "NOT_SET_ANYWHERE" in captured.err

@@ -96,3 +96,43 @@ def test_parallel_reads_is_decided_per_engine_unless_set(tmp_path: Path) -> None
     p = write(tmp_path, "source:\n  parallel_reads: 0\n")
     with pytest.raises(ConfigError, match=rf"{p}:2 \(source\.parallel_reads\)"):
         load_settings(p, env={})
+
+
+def test_an_unset_variable_inside_a_value_is_named_not_dropped(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "source:\n  url: postgresql+psycopg://app:${DB_PW}@db/product\n"
+        "store:\n  url: sqlite:///${STORE_DIR:-.}/s.db\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(p, env={})
+    (problem,) = info.value.problems
+    assert problem.where == f"{p}:2 (source.url)"
+    assert problem.message == "source.url refers to ${DB_PW}, which is not set."
+    assert "${DB_PW:-}" in problem.fix
+    s = load_settings(p, env={"DB_PW": "pw"})
+    assert s.source.url == "postgresql+psycopg://app:pw@db/product"
+    assert s.store.url == "sqlite:///./s.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "key"),
+    [
+        ("CONNECTOR__SALESFORCE__API_VERSION", "58.0", "api_version"),
+        ("CONNECTOR__SALESFORCE__PASSWORD", "123456", "password"),
+        ("CONNECTOR__SALESFORCE__PASSWORD", "p@ss: word", "password"),
+    ],
+)
+def test_text_settings_take_overrides_that_read_as_numbers_or_yaml(
+    name: str, raw: str, key: str
+) -> None:
+    value = getattr(load_settings(None, env={name: raw}).salesforce, key)
+    assert (value if isinstance(value, str) else value.get_secret_value()) == raw
+
+
+def test_an_override_of_an_unknown_section_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, env={"CONNECTOR__SOURC__URL": "sqlite:///x.db"})
+    (problem,) = info.value.problems
+    assert problem.where == "environment (CONNECTOR__SOURC__URL)"
+    assert "did you mean 'source'" in problem.fix
