@@ -240,7 +240,7 @@ class _Puller:
                     row, issues = to_row(raw, rel.extras)
                     if row is None or issues:
                         plain = _plain(raw)
-                        row_key = str(row[id_col]) if row else str(sorted(plain.items()))[:200]
+                        row_key = str(row[id_col]) if row else _unnamed_key(rel.name, plain)
                         for reason, detail in issues:
                             bad.append((row_key, reason, {**plain, "problem": detail}))
                     if row is None:
@@ -569,6 +569,16 @@ class _Puller:
 def _plain(raw: dict[str, Any]) -> dict[str, Any]:
     """A source row as the quarantine keeps it: attribute columns under their own names."""
     return {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items()}
+
+
+#: What names an account or user row without an id in the quarantine, joined with `|` (as an
+#: event without an id is named by its account, user and time).
+_NAMED_BY = {"accounts": ("name", "domain", "created_at"), "users": ("account_id", "email", "name")}
+
+
+def _unnamed_key(table: str, plain: dict[str, Any]) -> str:
+    """The quarantine's key of an account or user row that has no id."""
+    return "|".join(clean_text(plain.get(column)) or "" for column in _NAMED_BY[table])
 
 
 def _earlier(a: date | None, b: date | None) -> date | None:

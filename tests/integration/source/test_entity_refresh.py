@@ -212,3 +212,20 @@ def test_a_repeated_id_keeps_the_first_row_read_and_sets_the_copy_aside(
     assert list(kept) == ["a1"]
     assert kept["a1"]["name"] == "Impostor"
     assert quarantined(sqlite_store, "duplicate_user_id")["u0"]["email"] == "copy@example.com"
+
+
+def test_a_row_without_an_id_is_named_by_its_own_values_in_the_quarantine(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    seeded(source_db)
+    source_db.insert("accounts", [{"account_id": " ", "name": "Nameless", "domain": "n.io"}])
+    source_db.insert("users", [{"user_id": "", "account_id": "a1", "email": "x@example.com"}])
+
+    report = pull(source_db.settings(), sqlite_store)
+
+    assert report.quarantined["accounts.no_account_id"] == 1
+    assert report.quarantined["users.no_user_id"] == 1
+    accounts = quarantined(sqlite_store, "no_account_id")
+    assert list(accounts) == ["Nameless|n.io|"]
+    assert accounts["Nameless|n.io|"]["name"] == "Nameless"
+    assert list(quarantined(sqlite_store, "no_user_id")) == ["a1|x@example.com|"]
