@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from connector.profile import AccountProfile
+from connector.profile import LATEST, AccountProfile
 
 
 def _fmt(value: Any) -> str:
@@ -31,10 +31,17 @@ def render(p: AccountProfile) -> RenderableType:
         f"  [{', '.join(p.health_decided_by)}]"
         if p.health_decided_by
         else f"Health: {_fmt(p.health_rank)} — {_fmt(p.health_reason)}"
+        if p.health_reason or p.scores_from == LATEST
+        else f"Health: {_fmt(p.health_rank)}"
     )
     facts = Text(
-        f"Risk {_fmt(p.risk_level)} · stage {_fmt(p.lifecycle_stage)} · CSM "
-        f"{_fmt(p.csm_email)} · scored as of {_fmt(p.as_of)}"
+        f"Risk {_fmt(p.risk_level)} · stage {_fmt(p.lifecycle_stage)} · CSM {_fmt(p.csm_email)}"
+    )
+    latest = p.scores_from == LATEST
+    scores = Text(
+        f"Scores: {p.scores_note or 'scored as of ' + _fmt(p.as_of)}"
+        + ("" if latest else f"; usage counted to {_fmt(p.usage_as_of)}"),
+        style="" if latest else "yellow",
     )
     kpis = Table(
         box=None,
@@ -69,17 +76,20 @@ def render(p: AccountProfile) -> RenderableType:
         users.add_column(c)
     for u in p.users[:10]:
         users.add_row(*(_fmt(u.get(c)) for c in user_cols))
-    parts: list[RenderableType] = [head, health, facts, kpis, usage, users]
+    parts: list[RenderableType] = [head, scores, health, facts, kpis, usage, users]
     parts.append(
         Text(
             "Milestones: "
             + (", ".join(f"{m['label']} ({m['reached_on']})" for m in p.milestones) or "none")
         )
     )
-    parts.append(Text("Tags: " + (", ".join(p.tags) or "none")))
+    if p.tags is None:
+        parts.append(Text("Tags: not kept day by day, so unknown for that time"))
+    else:
+        parts.append(Text("Tags: " + (", ".join(p.tags) or "none")))
     sync = (
-        f"Salesforce {p.salesforce_id or 'not matched yet'}; last pushed {_fmt(p.pushed_at)}"
-        f"; {len(p.open_tasks)} open Task(s)"
+        f"Salesforce{'' if latest else ' (now)'} {p.salesforce_id or 'not matched yet'}; "
+        f"last pushed {_fmt(p.pushed_at)}; {len(p.open_tasks)} open Task(s)"
     )
     parts.append(Text(sync))
     for e in p.errors:
