@@ -9,6 +9,7 @@ import inspect
 import json
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -48,7 +49,9 @@ ConfigOption = Annotated[
 @app.command()
 def sandbox(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8787,
+    port: Annotated[
+        int, typer.Option(help="TCP port (0 picks a free one).", min=0, max=65535)
+    ] = 8787,
     data: Annotated[
         Path,
         typer.Option(
@@ -273,6 +276,14 @@ def status(
         print_status(result, console)
 
 
+class QuarantineStream(StrEnum):
+    """What a pull sets rows aside from."""
+
+    events = "events"
+    accounts = "accounts"
+    users = "users"
+
+
 @app.command()
 def quarantine(
     config: ConfigOption = None,
@@ -281,7 +292,7 @@ def quarantine(
         typer.Option(help="Only rows set aside for this reason (`connector status` lists them)."),
     ] = None,
     stream: Annotated[
-        str | None, typer.Option(help="Only rows of this stream: events, accounts or users.")
+        QuarantineStream | None, typer.Option(help="Only rows of this stream.")
     ] = None,
     limit: Annotated[int, typer.Option(help="How many rows to show.", min=1)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
@@ -293,7 +304,8 @@ def quarantine(
 
     settings, _ = _store_engine(config)
     engine = open_store(settings)
-    rows = bookkeeping.quarantined_rows(engine, reason=reason, stream=stream, limit=limit)
+    only = stream.value if stream is not None else None
+    rows = bookkeeping.quarantined_rows(engine, reason=reason, stream=only, limit=limit)
     kept = bookkeeping.quarantine_counts(engine)
     if as_json:
         payload = {"kept": kept, "rows": [entry_dict(r) for r in rows]}
@@ -741,6 +753,16 @@ def main(argv: list[str] | None = None) -> int:
 
         err_console.print(Text.assemble(("error: ", "bold red"), redact(str(exc))))
         return exc.exit_code
+    except OSError as exc:
+        if not exc.filename:
+            raise
+        # A path given on the command line or in the configuration that cannot be used.
+        from connector.logs import redact
+
+        names = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+        reason = exc.strerror or type(exc).__name__
+        err_console.print(f"[bold red]error:[/] {redact(f'{reason}: {names}')}", highlight=False)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -18,6 +18,7 @@ from connector.cli import main
         (["pull", "--bogus"], "No such option: --bogus"),
         (["demo-data"], "Missing option '--out'"),
         (["quarantine", "--limit", "0"], "Invalid value for '--limit'"),
+        (["quarantine", "--stream", "bogus"], "Invalid value for '--stream'"),
         (["status", "--runs", "abc"], "Invalid value for '--runs'"),
         (["account"], "Missing argument"),
     ],
@@ -49,3 +50,20 @@ def test_nothing_is_logged_to_standard_output_before_the_configuration_is_read(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "NOT_SET_ANYWHERE" in captured.err
+
+
+def test_a_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--port", "70000"]) == 2
+    assert "Invalid value for '--port'" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_path_that_cannot_be_used_is_named_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("", encoding="utf-8")
+    out = blocker / "sub" / "demo.db"
+    assert main(["demo-data", "--out", f"sqlite:///{out}", "--accounts", "3", "--days", "2"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: Not a directory: {blocker}" in err
+    assert "Traceback" not in err
