@@ -24,9 +24,10 @@ account appears later than the late window, `pull --full` (or `connector pull --
 rebuilds every rollup from the whole source.
 
 Accounts and users are read in full each run (or, where the source has an `updated_at`
-column, only rows updated since its own watermark minus the window). A row read exactly as
-last time (by the hash of its values, `connector.source.fingerprint`) is skipped unparsed;
-the others are parsed and written only when their content hash changed.
+column, only rows updated since its own watermark minus the window, and those whose
+`updated_at` is not set). A row read exactly as last time (by the hash of its values,
+`connector.source.fingerprint`) is skipped unparsed; the others are parsed and written only
+when their content hash changed.
 """
 
 from __future__ import annotations
@@ -218,8 +219,14 @@ class _Puller:
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, rel.name)
             if rel.has_updated and mark is not None and mark.time is not None and not self.full:
+                # A row whose updated_at is not set is read every time (it cannot say when it
+                # changed; a new one would otherwise never be read): unchanged, its hash skips it.
                 updated = rel.query.c[UPDATED_COLUMN]
-                query = query.where(self.bucketer.at_or_after(updated, mark.time - self.late))
+                query = query.where(
+                    sa.or_(
+                        updated.is_(None), self.bucketer.at_or_after(updated, mark.time - self.late)
+                    )
+                )
             newest: datetime | None = mark.time if mark else None
             hasher = RowHasher(str(rel.query.compile(src)), rel.extras)
             result = src.execution_options(stream_results=True, yield_per=self.chunk).execute(query)

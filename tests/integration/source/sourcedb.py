@@ -58,6 +58,7 @@ class SourceDB:
             sa.Column("email", sa.String(255)),
             sa.Column("name", sa.String(255)),
             sa.Column("created_at", sa.DateTime),
+            *([sa.Column("updated_at", sa.DateTime)] if updated_at else []),
         )
         sa.Table(
             "events",

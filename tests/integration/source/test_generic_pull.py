@@ -456,3 +456,35 @@ def test_pull_into_a_postgres_store(sqlite_source: SourceDB, postgres_store: sa.
     assert store_rollups(postgres_store) == expected_rollups(
         events, "Asia/Kolkata", {"a1", "a2", "a3"}
     )
+
+
+def test_rows_without_updated_at_are_read_by_every_incremental_pull(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    """A new account or user whose updated_at nobody set is still read, so its events count."""
+    stamped = naive(NOW - timedelta(days=30))
+    source_db.create_generic(updated_at=True)
+    source_db.insert("accounts", [{**a, "updated_at": stamped} for a in ACCOUNTS])
+    source_db.insert("users", [{**u, "updated_at": stamped} for u in USERS])
+    settings = source_db.settings()
+    pull(settings, sqlite_store)
+
+    source_db.insert("accounts", [{"account_id": "a4", "name": "Delta", "status": "trial"}])
+    source_db.insert("users", [{"user_id": "u9", "account_id": "a4", "email": "u9@example.com"}])
+    event = {
+        "event_id": "new-1",
+        "account_id": "a4",
+        "user_id": "u9",
+        "event": "login",
+        "module": "core",
+        "occurred_at": naive(NOW - timedelta(hours=1)),
+    }
+    source_db.insert("events", [event])
+    second = pull(settings, sqlite_store)
+    assert (second.accounts_added, second.users_changed) == (1, 1)
+    assert "events.unknown_account" not in second.quarantined
+    assert store_rollups(sqlite_store) == expected_rollups([event], "UTC", {"a4"})
+
+    third = pull(settings, sqlite_store)  # read again, skipped unchanged
+    assert (third.accounts_changed, third.users_changed) == (0, 0)
+    assert store_accounts.get_account(sqlite_store, "a4") is not None
