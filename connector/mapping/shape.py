@@ -1,13 +1,14 @@
 """Shape a value to what one Salesforce field accepts, from the org's describe. Pure.
 
-Numbers are rounded half up to the field's scale and rejected beyond its precision; dates
+Numbers are rounded half up to the field's scale (quietly: that is what the field's declared
+scale asks for) and rejected beyond its precision; dates
 and date-times get Salesforce's wire formats (`2024-05-20`, `2024-05-20T20:49:32.000+0000`);
 picklist values are checked against the field's active values (a restricted picklist rejects
 an unknown value, an open one keeps it with a warning); multi-select values are joined with
 `;`; text is truncated to the field's length with a warning; booleans are never null.
 
     shaped = shape(45.456, describe_field)        # a `fields[]` entry of sObject describe
-    shaped.value, shaped.warnings                 # 45.46, ()
+    shaped.value, shaped.warnings                 # 45.46, () -- rounding is not a problem
 
 A value the field cannot hold raises `ShapeError` (a `SkippableError`): the push leaves that
 field out of the record, reports it, and goes on.
@@ -101,15 +102,11 @@ class _NumberField:
                 f"decimal point: precision {self.precision}, scale {self.scale}). Fix: widen the "
                 "field in Salesforce, or map a smaller value.",
             )
-        warnings: tuple[str, ...] = ()
-        if rounded != number:
-            warnings = (
-                f"{self.name}: {value} rounded to {rounded} (the field keeps {self.scale} "
-                "decimals).",
-            )
+        # Rounding to the declared scale is what the field asks for, not a problem: a ratio
+        # like 31.666… on a Percent(5,2) field is meant to land as 31.67, so no warning.
         if self.scale == 0 or rounded == rounded.to_integral_value():
-            return Shaped(int(rounded), warnings)
-        return Shaped(float(rounded), warnings)
+            return Shaped(int(rounded))
+        return Shaped(float(rounded))
 
 
 def _text(name: str, value: Any, length: int) -> Shaped:
