@@ -513,6 +513,25 @@ def settings_from_data(data: Any, doc: YamlDocument | None, env: Mapping[str, st
     return settings
 
 
+def sqlite_url_from(url: str, base: Path) -> str:
+    """A SQLite URL whose file is given relative (`sqlite:///product.db`) made absolute from
+    `base`, for a configuration written to be used from any working directory; other URLs,
+    in-memory databases and `file:` URIs unchanged. (Database URLs in a configuration file
+    are read from the working directory, the image's data volume, not the file's folder.)"""
+    from sqlalchemy.engine import make_url  # local: keep config import-light
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return url  # reported by validation
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or Path(database).expanduser().is_absolute():
+        return url
+    return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
+
+
 def path_problems(settings: Settings) -> list[Problem]:
     """Files and folders the configuration names but which do not exist (checked before a run
     and by `connector check`, so a typo fails up front rather than mid-run)."""

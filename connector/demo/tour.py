@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from connector import clock
-from connector.config import Settings
+from connector.config import Settings, sqlite_url_from
 from connector.demo.org_seed import SeedSummary, seed_org
 from connector.demo.product_db import DemoSpec, DemoSummary, resolve_as_of, write_demo_db
 from connector.mapping import load_mapping
@@ -127,6 +127,10 @@ def run_demo(
 ) -> DemoResult:
     """Run the demo in `folder` (replaced if it holds an earlier demo)."""
     started = clock.monotonic()
+    # The config file it writes names every file absolutely: it works from any folder.
+    folder = folder.resolve()
+    if source is not None:
+        source = sqlite_url_from(source, Path.cwd())
     say = step or (lambda text: None)
     steps: list[tuple[str, float]] = []
     mark = [clock.monotonic()]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.config import load_settings, unset_env_for
+from connector.config import load_settings, sqlite_url_from, unset_env_for
 from connector.errors import ConfigError
 
 
@@ -136,3 +136,18 @@ def test_an_override_of_an_unknown_section_names_the_variable() -> None:
     (problem,) = info.value.problems
     assert problem.where == "environment (CONNECTOR__SOURC__URL)"
     assert "did you mean 'source'" in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///product.db", "sqlite:////base/product.db"),
+        ("sqlite:///sub/p.db?mode=ro", "sqlite:////base/sub/p.db?mode=ro"),
+        ("sqlite:////abs/p.db", "sqlite:////abs/p.db"),
+        ("sqlite://", "sqlite://"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("postgresql+psycopg://u:pw@h/db", "postgresql+psycopg://u:pw@h/db"),
+    ],
+)
+def test_relative_sqlite_urls_can_be_made_absolute(url: str, expected: str) -> None:
+    assert sqlite_url_from(url, Path("/base")) == expected

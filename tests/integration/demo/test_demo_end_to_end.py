@@ -46,12 +46,25 @@ def test_the_written_config_drives_the_other_commands(demo, capsys) -> None:
     assert "sync" in out
 
 
-def test_the_demo_command_runs(tmp_path: Path, capsys) -> None:
-    code = main(["demo", "--dir", str(tmp_path / "d"), "--accounts", "40"])
+def test_the_demo_command_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo-data", "--out", "sqlite:///product.db", "--accounts", "40"]) == 0
+    code = main(["demo", "--dir", "d", "--source", "sqlite:///product.db"])
     out = capsys.readouterr().out
     assert code == 0
     assert "Demo finished" in out
     assert "Tasks for the success team" in out
+    # The config it wrote names its files absolutely: it works from any other folder.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    written = (tmp_path / "d" / "config.yaml").read_text(encoding="utf-8")
+    assert f"sqlite:///{tmp_path / 'product.db'}" in written
+    assert main(["status", "-c", str(tmp_path / "d" / "config.yaml")]) == 0
+    assert "sync" in capsys.readouterr().out
+    assert not list(elsewhere.iterdir())  # no store or database created here
 
 
 def test_account_profile_from_the_demo_store(demo, capsys) -> None:
