@@ -107,6 +107,17 @@ def fetch_describes(
     return out
 
 
+def schedule_problems(settings: Settings) -> list[Problem]:
+    """What `connector run` would refuse in the job file and the `schedule:` overrides."""
+    from connector.daemon.jobs import resolve_jobs  # local: the scheduler loads only here
+
+    try:
+        resolve_jobs(settings)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
 def run_check(
     settings: Settings, client: SalesforceClient | None, *, source: bool = False
 ) -> CheckResult:
@@ -114,6 +125,7 @@ def run_check(
     that the product database is reachable and its tables readable as configured."""
     mapping, problems = load_with_rules(settings)
     problems = path_problems(settings) + credential_problems(settings) + problems
+    problems += schedule_problems(settings)
     checked_source = ""
     if source:
         found, checked_source = source_problems(settings)

@@ -17,6 +17,7 @@ from connector.daemon.jobs import (
     start_times,
 )
 from connector.errors import ConfigError
+from connector.mapping.check import run_check
 from connector.yamlfile import parse_yaml
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -80,6 +81,16 @@ def test_unknown_job_in_schedule_names_the_config_line(tmp_path: Path) -> None:
     assert f"{cfg}:3 (schedule.pusj)" in text
     assert "no job called 'pusj'" in text
     assert "pull, score, push, snapshot" in text
+
+
+def test_check_reports_what_run_would_refuse_in_the_schedule(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "schedule:\n  pull: {every_minutes: 5, cron: '* * * * *'}\n  pusj: {every_minutes: 5}\n"
+    )
+    problems = run_check(load_settings(cfg, env={}), None).problems
+    where = {p.where for p in problems}
+    assert {f"{cfg}:2 (schedule.pull)", f"{cfg}:3 (schedule.pusj)"} <= where
 
 
 def test_both_timings_in_the_schedule_are_an_error() -> None:
