@@ -82,10 +82,19 @@ def jwt_audience(login_url: str) -> str:
     return login_url.rstrip("/")
 
 
+def _unreachable(url: str, exc: httpx.TransportError) -> str:
+    """A login that never reached Salesforce, for a one-off command as for the daemon."""
+    return (
+        f"Could not reach {url} ({type(exc).__name__}). Fix: check salesforce.login_url, "
+        "the network and any proxy; the daemon tries again on its next run."
+    )
+
+
 def _token_error(response: httpx.Response) -> AuthError | RetriableError:
     if response.status_code >= 500:
         return RetriableError(
-            f"Salesforce's token endpoint answered {response.status_code}; will retry."
+            f"Salesforce's token endpoint answered {response.status_code}, a failure on its "
+            "side. Fix: wait and run again; the daemon tries again on its next run."
         )
     try:
         body = response.json()
@@ -111,7 +120,7 @@ def _post_token(
     try:
         response = http.post(url, data=data, auth=auth, timeout=TOKEN_TIMEOUT)
     except httpx.TransportError as exc:
-        raise RetriableError(f"Could not reach {url} ({type(exc).__name__}); will retry.") from exc
+        raise RetriableError(_unreachable(url, exc)) from exc
     if response.status_code != 200:
         raise _token_error(response)
     body = response.json()
@@ -221,7 +230,7 @@ def _soap_login(settings: SalesforceSettings, http: httpx.Client, secret: str) -
     try:
         response = http.post(url, content=body.encode(), headers=headers, timeout=TOKEN_TIMEOUT)
     except httpx.TransportError as exc:
-        raise RetriableError(f"Could not reach {url} ({type(exc).__name__}); will retry.") from exc
+        raise RetriableError(_unreachable(url, exc)) from exc
     try:
         root = ET.fromstring(response.content)
     except ET.ParseError:
@@ -237,7 +246,10 @@ def _soap_login(settings: SalesforceSettings, http: httpx.Client, secret: str) -
         )
         text = root.findtext(".//sf:exceptionMessage", namespaces=_SOAP_NS) or ""
         if response.status_code >= 502:
-            raise RetriableError(f"The SOAP login answered {response.status_code}; will retry.")
+            raise RetriableError(
+                f"The SOAP login answered {response.status_code}, a failure on Salesforce's "
+                "side. Fix: wait and run again; the daemon tries again on its next run."
+            )
         raise AuthError(
             f"Salesforce refused the login ({code}: {text}). Fix: check "
             "salesforce.username, salesforce.password and salesforce.security_token."
