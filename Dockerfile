@@ -37,6 +37,6 @@ EXPOSE 9464
 # the daemon stops cleanly on SIGTERM: the current batch finishes, the lease is handed over
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('CONNECTOR__SERVER__PORT', '9464') + '/healthz', timeout=8)" || exit 1
+    CMD ["python", "-m", "connector.daemon.probe", "/etc/connector/config.yaml"]
 ENTRYPOINT ["connector"]
 CMD ["run", "-c", "/etc/connector/config.yaml"]

@@ -58,7 +58,7 @@ def test_installs_the_project_with_pip() -> None:
 
 def test_healthcheck_entrypoint_and_command() -> None:
     stage = dict(_final_stage())
-    assert "/healthz" in stage["HEALTHCHECK"]
+    assert "connector.daemon.probe" in stage["HEALTHCHECK"]
     assert stage["HEALTHCHECK"].split("CMD", 1)[0].count("--start-period") == 1
     assert json.loads(stage["ENTRYPOINT"]) == ["connector"]
     assert json.loads(stage["CMD"]) == ["run", "-c", "/etc/connector/config.yaml"]
