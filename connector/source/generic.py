@@ -2,10 +2,15 @@
 
 `source.tables.<name>.columns` maps our column to theirs (`{account_id: org_id}`); any other
 column of the accounts or users table is kept as an attribute, usable in rules and mappings.
+A key there must name one of the table's columns; on accounts and users another key names
+an attribute (`{region: sales_region}`), unless it looks like a misspelt column, which is
+rejected rather than read as an attribute while the column it meant stays unmapped.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +32,10 @@ from connector.source.relations import (
 )
 
 _TYPED_NULLS: dict[str, Any] = {"duration_seconds": sa.Float, "licenses": sa.Integer}
+#: How like a column of accounts or users (difflib's ratio) a rename key may be and still
+#: name an attribute: `licences` (0.88), `acount_id` (0.95) are misspellings, `created_by`
+#: (0.80), `plan_name` (0.62) attributes. One slip of a letter is a misspelling too.
+_MISSPELT = 0.85
 
 
 def typed_null(name: str) -> Any:
@@ -120,6 +129,84 @@ def _event_id_unique(conn: sa.Connection, settings: Settings, column: str) -> bo
     return False
 
 
+def renamable_columns(name: str) -> tuple[str, ...]:
+    """The keys `source.tables.<name>.columns` may rename: the table's generic columns, and
+    `updated_at` on accounts and users."""
+    generic = GENERIC_COLUMNS[name]
+    return generic if name == "events" else (*generic, UPDATED_COLUMN)
+
+
+def _misspelt(key: str, known: tuple[str, ...]) -> str | None:
+    """The column `key` looks like a misspelling of (case, separators or one slip), or None."""
+
+    def bare(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    for column in known:
+        if bare(column) == bare(key) or _one_slip(key.lower(), column):
+            return column
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=_MISSPELT)
+    return close[0] if close else None
+
+
+def _one_slip(typed: str, meant: str) -> bool:
+    """Whether `typed` is `meant` with one letter missing, added, changed or swapped with its
+    neighbour (difflib's ratio undervalues a swap: `emial` scores 0.8 against `email`)."""
+    if len(typed) < 4 or typed == meant or abs(len(typed) - len(meant)) > 1:
+        return False
+    if len(typed) != len(meant):
+        short, long = sorted((typed, meant), key=len)
+        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    differ = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
+    if len(differ) == 1:
+        return True
+    first = differ[0]
+    return (
+        differ == [first, first + 1]
+        and typed[first] == meant[first + 1]
+        and typed[first + 1] == meant[first]
+    )
+
+
+def column_key_problems(settings: Settings, name: str) -> list[Problem]:
+    """Keys of `source.tables.<name>.columns` that name no column of the table: on events any
+    such key; on accounts and users (where other keys name attributes) one that looks like a
+    misspelt column. Needs no database."""
+    spec = settings.source.tables.get(name)  # type: ignore[call-overload]
+    if spec is None:
+        return []
+    known = renamable_columns(name)
+    listed = ", ".join(known)
+    problems = []
+    for key in spec.columns:
+        if key in known:
+            continue
+        where = where_is(settings, "source", "tables", name, "columns", key)
+        if name == "events":
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    where,
+                    f"{key!r} is not a column of events: the rename would be ignored.",
+                    f"{hint}The events columns that can be renamed are: {listed}.",
+                )
+            )
+            continue
+        meant = _misspelt(key, known)
+        if meant is not None:
+            problems.append(
+                Problem(
+                    where,
+                    f"{key!r} is not a column of {name} but looks like {meant!r}: as written "
+                    f"it would name an attribute and leave {meant} unmapped.",
+                    f"did you mean {meant!r}? The {name} columns that can be renamed are: "
+                    f"{listed}; to name an attribute, choose a name less like {meant!r}.",
+                )
+            )
+    return problems
+
+
 def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Relation:
     """One generic relation, with renames applied and extra columns kept as attributes."""
     base, cols, described, spec = _base(conn, settings, name)
@@ -146,6 +233,7 @@ def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Rela
                     f"rename it with source.tables.{name}.columns: {{{ours}: <their column>}}.",
                 )
             )
+    problems += column_key_problems(settings, name)
     problems += _epoch_problems(settings, name, spec, conn.dialect.name)
     if problems:
         raise ConfigError(problems)

@@ -98,3 +98,21 @@ def test_bad_source_url_is_a_configuration_error(
     assert main(["db", "upgrade", "-c", str(path)]) == 0
     assert main(["pull", "-c", str(path)]) == 2
     assert "source.url" in capsys.readouterr().err
+
+
+def test_a_misspelt_column_rename_is_a_configuration_error_with_its_line(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`duraton_seconds: dur` would otherwise be ignored, leaving every duration NULL."""
+    text = config.read_text(encoding="utf-8").replace(
+        "\nstore:",
+        "\n  tables:\n    events:\n      columns:\n        duraton_seconds: event\nstore:",
+    )
+    config.write_text(text, encoding="utf-8")
+    assert main(["pull", "-c", str(config)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    # (a long path may be folded across lines)
+    assert "config.yaml:7(source.tables.events.columns.duraton_seconds)" in err.replace(" ", "")
+    assert "'duraton_seconds' is not a column of events" in err
+    assert "did you mean 'duration_seconds'?" in err
+    assert "event_id, account_id, user_id, event, module, occurred_at, duration_seconds" in err

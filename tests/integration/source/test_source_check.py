@@ -76,3 +76,29 @@ def test_the_ok_line_says_the_source_was_read(sqlite_source: SourceDB, preset: s
     result = run_check(sqlite_source.settings(preset=preset), None, source=True)
     assert result.source.endswith("readable")
     assert ("groups, identifies and tracks" in result.source) == (preset == "segment")
+
+
+def test_column_renames_must_name_a_column_or_an_attribute_unlike_one(
+    sqlite_source: SourceDB,
+) -> None:
+    sqlite_source.create_generic()
+    tables = {
+        "events": {"columns": {"Duration_Seconds": "duration_seconds", "module": "module"}},
+        # An attribute named after another column is fine; one spelt like a column is not.
+        "accounts": {"columns": {"licences": "licenses", "region": "tier", "updated_at": "x"}},
+        "users": {"columns": {"emial": "email", "created_by": "name"}},
+    }
+    problems, _ = source_problems(sqlite_source.settings(tables=tables))
+    by_where = {p.where.removeprefix("configuration (source.tables."): str(p) for p in problems}
+    assert set(by_where) == {
+        "events.columns.Duration_Seconds)",
+        "accounts.columns.licences)",
+        "accounts.columns.updated_at)",  # the column it names is missing, not the key wrong
+        "users.columns.emial)",
+    }
+    assert "did you mean 'duration_seconds'?" in by_where["events.columns.Duration_Seconds)"]
+    licences = by_where["accounts.columns.licences)"]
+    assert "looks like 'licenses'" in licences
+    assert "did you mean 'licenses'?" in licences
+    assert "account_id, name, status" in licences
+    assert "looks like 'email'" in by_where["users.columns.emial)"]
