@@ -19,6 +19,7 @@ from connector.config import Settings
 from connector.logs import get_logger
 from connector.mapping import load_mapping
 from connector.metrics.engine import BASE_LOOKBACK_DAYS, score
+from connector.metrics.health import health_window_days
 from connector.metrics.inputs import (
     AccountFacts,
     AccountMemory,
@@ -231,8 +232,13 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in values.items()}
 
 
-def persist(engine: sa.Engine, output: ScoringOutput) -> tuple[int, int, int, int]:
-    """Store metrics, lead metrics, milestones, tags and history; returns counts."""
+def persist(
+    engine: sa.Engine, output: ScoringOutput, health_window: int | None = None
+) -> tuple[int, int, int, int]:
+    """Store metrics, lead metrics, milestones, tags and history; returns counts.
+
+    `health_window` (days of usage a health rank looks at) is kept with each account's
+    metrics, so reports know which days of the history were judged on whole windows."""
     metrics = {}
     for r in output.accounts:
         values = _jsonable(dict(r.metrics))
@@ -249,6 +255,8 @@ def persist(engine: sa.Engine, output: ScoringOutput) -> tuple[int, int, int, in
             tags=sorted(r.tags),
             conditions=dict(r.conditions),
         )
+        if health_window is not None:
+            values["health_window_days"] = health_window
         metrics[r.account_id] = values
     store_results.write_metrics(engine, output.as_of, metrics)
     store_results.write_user_metrics(
@@ -312,7 +320,9 @@ def run_scoring(
     evaluation_day = inputs.evaluation_day
     snapshot_from = backfill_from or evaluation_day
     output = score(inputs, rules, snapshot_from=snapshot_from)
-    added, tags_added, tags_removed, history_rows = persist(engine, output)
+    added, tags_added, tags_removed, history_rows = persist(
+        engine, output, health_window_days(rules)
+    )
     report = ScoreReport(
         accounts=len(output.accounts),
         leads=len(output.leads),

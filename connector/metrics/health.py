@@ -7,18 +7,29 @@ for the evaluation day only (the history keeps ranks), in words a sales rep can 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from connector.metrics.frame import Frame
+from connector.metrics.rules.compile import Expression
 from connector.metrics.rules.evaluate import Vec, is_null
-from connector.metrics.rules.model import REASON_MAX, HealthModel, ParentRollup
-from connector.metrics.rules.names import HEALTH_RANK
+from connector.metrics.rules.model import REASON_MAX, HealthModel, ParentRollup, RuleSet
+from connector.metrics.rules.names import HEALTH_RANK, METRICS
 
 NAN = float("nan")
 GOOD, AVERAGE, POOR = (float(HEALTH_RANK.labels.index(x)) for x in ("good", "average", "poor"))
+# days of usage behind the metrics whose name does not say it (see connector.metrics.frame)
+_METRIC_WINDOWS = {
+    "dau_mau": 30,
+    "license_utilization": 30,
+    "usage_trend": 28,
+    "visit_frequency": 28,
+}
+_WINDOW_SUFFIX = re.compile(r"_(\d+)d(?:_minutes)?$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -168,3 +179,38 @@ def roll_up_parents(
                 clip_reason(f"Average: {share(good)} are in good health, {share(poor)} in poor"),
             )
     return out
+
+
+def _health_expressions(model: HealthModel) -> Iterator[Expression]:
+    if model.applies_to:
+        yield model.applies_to
+    for p in model.profiles:
+        if p.when:
+            yield p.when
+        for c in p.checks:
+            yield from (e for e in (c.good, c.poor) if e)
+        for r in p.rules:
+            if r.when:
+                yield r.when
+
+
+def _metric_window(name: str, rules: RuleSet) -> int:
+    if name not in METRICS:
+        return 0
+    if name == "engagement_score":
+        return rules.engagement.window_days
+    match = _WINDOW_SUFFIX.search(name)
+    return int(match.group(1)) if match else _METRIC_WINDOWS.get(name, 0)
+
+
+def health_window_days(rules: RuleSet) -> int:
+    """How many days of usage, up to and including a day, its health rank looks at: the
+    longest window of the health rules (functions like active_days(7, 7) and the metrics they
+    name). A rank on a day with less usage history behind it is judged on part of a window."""
+    days = 1
+    for expr in _health_expressions(rules.health):
+        days = max(days, expr.needs.lookback_days)
+        days = max([days, *(_metric_window(w, rules) for w in _WORD.findall(expr.source))])
+    for p in rules.health.profiles:
+        days = max([days, *(_metric_window(c.metric, rules) for c in p.checks)])
+    return days

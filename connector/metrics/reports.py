@@ -3,7 +3,7 @@ month, and the health score's trend over daily snapshots. Pure functions over re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -88,24 +88,51 @@ class MonthlyEvaluations:
         return self.engaged / self.trials if self.trials else None
 
 
-def engaged_evaluations_by_month(
+def _trial_starts(
     results: Iterable[AccountResult], accounts: Iterable[AccountFacts], zone: ZoneInfo
-) -> list[MonthlyEvaluations]:
-    """Per month of trial start: trials and engaged evaluations (≥ 3 active days in 14)."""
+) -> Iterator[tuple[date, bool]]:
+    """Each evaluated trial's local start day and whether it was an engaged evaluation."""
     facts = {a.account_id: a for a in accounts}
-    months: dict[str, list[int]] = {}
     for r in results:
         f = facts.get(r.account_id)
         if f is None or r.engaged_evaluation is None:
             continue
         start = f.trial_started_at or f.created_at
-        if start is None:
+        if start is not None:
+            yield start.astimezone(zone).date(), bool(r.engaged_evaluation)
+
+
+def engaged_evaluations_by_month(
+    results: Iterable[AccountResult],
+    accounts: Iterable[AccountFacts],
+    zone: ZoneInfo,
+    usage_from: date | None = None,
+) -> list[MonthlyEvaluations]:
+    """Per month of trial start: trials and engaged evaluations (≥ 3 active days in 14).
+
+    Trials that started before `usage_from` (the first day of usage data) are left out: no
+    usage was recorded for their first days, so whether they were engaged is not known."""
+    months: dict[str, list[int]] = {}
+    for start, engaged in _trial_starts(results, accounts, zone):
+        if usage_from is not None and start < usage_from:
             continue
-        key = start.astimezone(zone).strftime("%Y-%m")
-        tally = months.setdefault(key, [0, 0])
+        tally = months.setdefault(start.strftime("%Y-%m"), [0, 0])
         tally[0] += 1
-        tally[1] += int(r.engaged_evaluation)
+        tally[1] += int(engaged)
     return [MonthlyEvaluations(m, t, e) for m, (t, e) in sorted(months.items())]
+
+
+def trials_before_usage(
+    results: Iterable[AccountResult],
+    accounts: Iterable[AccountFacts],
+    zone: ZoneInfo,
+    usage_from: date | None,
+) -> int:
+    """How many trials `engaged_evaluations_by_month` leaves out for starting before the
+    usage data."""
+    if usage_from is None:
+        return 0
+    return sum(start < usage_from for start, _ in _trial_starts(results, accounts, zone))
 
 
 def health_trend(

@@ -1,5 +1,9 @@
 """The population report as plain data, read from the store: the last scoring run's results
-and the daily history, summarised by the pure functions of `connector.metrics.reports`."""
+and the daily history, summarised by the pure functions of `connector.metrics.reports`.
+
+Only what the usage data can tell is reported: trend days whose health windows reach back
+before the first day of usage data are left out (their ranks were judged on part of a
+window), and so are trials that started before it (their first days were not recorded)."""
 
 from __future__ import annotations
 
@@ -20,17 +24,22 @@ from connector.metrics.reports import (
     health_by_segment,
     health_report,
     health_trend,
+    trials_before_usage,
 )
 from connector.metrics.results import AccountResult, History
 from connector.scoring import facts_of
 from connector.store.accounts import iter_accounts
 from connector.store.models import Metric
 from connector.store.results import load_history, load_metrics
+from connector.store.rollups import usage_bounds
 
 SEGMENTS = ("csm_email", "company_size")
 SEGMENT_TITLES = {"csm_email": "Health by CSM", "company_size": "Health by company size"}
 LABELLED = ("lifecycle_stage", "risk_level", "visit_frequency")
 DEFAULT_TREND_DAYS = 90
+# what the shipped health rules look at (two 7-day windows), for stores scored before the
+# window was kept with the metrics
+DEFAULT_HEALTH_WINDOW_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,20 @@ class PopulationReport:
     by_segment: dict[str, dict[str, HealthSummary]] = field(default_factory=dict)
     evaluations: list[MonthlyEvaluations] = field(default_factory=list)
     distributions: dict[str, dict[str, int]] = field(default_factory=dict)
+    usage_from: date | None = None  # the first day of usage data
+    health_window_days: int = DEFAULT_HEALTH_WINDOW_DAYS
+    trend_from: date | None = None  # the first day of the trend asked for
+    trend_complete_from: date | None = None  # the first day judged on whole windows
+    trials_before_usage: int = 0  # left out of the evaluations: started before usage_from
+
+    @property
+    def trend_cut(self) -> bool:
+        """Whether days of the trend asked for were left out as judged on part-windows."""
+        return (
+            self.trend_from is not None
+            and self.trend_complete_from is not None
+            and self.trend_complete_from > self.trend_from
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -61,7 +84,15 @@ class PopulationReport:
                 for m in self.evaluations
             ],
             "distributions": self.distributions,
+            "usage_from": _day(self.usage_from),
+            "health_window_days": self.health_window_days,
+            "trend_complete_from": _day(self.trend_complete_from),
+            "trials_before_usage": self.trials_before_usage,
         }
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 def _summary(h: HealthSummary) -> dict[str, Any]:
@@ -117,6 +148,16 @@ def history_of(engine: sa.Engine, first: date, last: date) -> History | None:
     return History(tuple(ids), first, days, {"health_rank": ranks})
 
 
+def _health_window(stored: dict[str, Metric]) -> int:
+    """The days a health rank looked at, as the last scoring run kept it."""
+    kept = [
+        int(w)
+        for m in stored.values()
+        if isinstance(w := (m.values or {}).get("health_window_days"), int | float)
+    ]
+    return max(kept, default=DEFAULT_HEALTH_WINDOW_DAYS)
+
+
 def build_report(
     engine: sa.Engine, zone: ZoneInfo, days: int = DEFAULT_TREND_DAYS
 ) -> PopulationReport:
@@ -125,10 +166,15 @@ def build_report(
     results = [result_from_row(m) for m in stored.values()]
     facts = _facts(engine)
     as_of = max((m.as_of for m in stored.values()), default=None)
+    usage_from, _ = usage_bounds(engine)
+    window = _health_window(stored)
+    complete_from = usage_from + timedelta(days=window - 1) if usage_from else None
     trend: list[tuple[date, HealthSummary]] = []
+    trend_from = None
     if as_of is not None:
         last = as_of.astimezone(zone).date()
-        history = history_of(engine, last - timedelta(days=days - 1), last)
+        trend_from = last - timedelta(days=days - 1)
+        history = history_of(engine, max(trend_from, complete_from or trend_from), last)
         if history is not None:
             trend = health_trend(history)["all"]
     return PopulationReport(
@@ -137,6 +183,11 @@ def build_report(
         health=health_report(results),
         trend=trend,
         by_segment={by: health_by_segment(results, facts, by) for by in SEGMENTS},
-        evaluations=engaged_evaluations_by_month(results, facts, zone),
+        evaluations=engaged_evaluations_by_month(results, facts, zone, usage_from),
         distributions={name: dict(distribution(results, name)) for name in LABELLED},
+        usage_from=usage_from,
+        health_window_days=window,
+        trend_from=trend_from,
+        trend_complete_from=complete_from,
+        trials_before_usage=trials_before_usage(results, facts, zone, usage_from),
     )

@@ -8,6 +8,7 @@ from html import escape
 from connector.metrics.reports import HealthSummary
 from connector.report import svg
 from connector.report.data import SEGMENT_TITLES, PopulationReport
+from connector.report.text import evaluations_note, trend_note
 
 MAX_MONTHS = 18
 
@@ -77,6 +78,8 @@ def render_html(report: PopulationReport, title: str = "Customer health report")
     while trend and trend[0][1] is None:  # start where the history starts
         trend.pop(0)
     parts.append(svg.line_chart("Daily health score", trend))
+    if report.trend_cut:
+        parts.append(f'<p class="muted">{escape(trend_note(report))}</p>')
     for by, groups in report.by_segment.items():
         name = SEGMENT_TITLES.get(by, f"Health by {by}")
         rows = [(k, g.good, g.average, g.poor, g.score) for k, g in groups.items()]
@@ -118,6 +121,8 @@ def render_html(report: PopulationReport, title: str = "Customer health report")
         )
     else:
         parts.append('<p class="muted">No trials yet.</p>')
+    if report.trials_before_usage:
+        parts.append(f'<p class="muted">{escape(evaluations_note(report))}</p>')
     for name, counts in report.distributions.items():
         label = name.replace("_", " ")
         parts += [

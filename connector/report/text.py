@@ -17,6 +17,25 @@ def _score(h: HealthSummary) -> str:
     return "—" if h.score is None else f"{h.score:.0f}"
 
 
+def trend_note(report: PopulationReport) -> str:
+    """Why the health trend starts where it does."""
+    return (
+        f"The health trend starts on {report.trend_complete_from}: a health rank looks at "
+        f"{report.health_window_days} days of usage, and the usage data starts on "
+        f"{report.usage_from}, so earlier days were judged on part of that and are left out."
+    )
+
+
+def evaluations_note(report: PopulationReport) -> str:
+    """Which trials the engaged evaluations leave out."""
+    n = report.trials_before_usage
+    return (
+        f"{n} trial{'s' if n != 1 else ''} that started before the usage data "
+        f"(from {report.usage_from}) {'are' if n != 1 else 'is'} left out: no usage was "
+        "recorded for their first days."
+    )
+
+
 def sparkline(values: list[float | None]) -> str:
     """0–100 values as block characters; a gap is a space."""
     return "".join(
@@ -44,6 +63,8 @@ def render_report(report: PopulationReport) -> RenderableType:
     recent = [s.score for _, s in report.trend[-TREND_DAYS_SHOWN:]]
     if any(v is not None for v in recent):
         parts.append(Text(f"last {len(recent)} days  {sparkline(recent)}"))
+    if report.trend_cut and len(recent) < TREND_DAYS_SHOWN:
+        parts.append(Text(trend_note(report), style="dim"))
     for by, groups in report.by_segment.items():
         title = SEGMENT_TITLES.get(by, f"Health by {by.replace('_', ' ')}")
         table = Table(title=title, title_justify="left")
@@ -60,6 +81,8 @@ def render_report(report: PopulationReport) -> RenderableType:
             share = "—" if m.ratio is None else f"{m.ratio:.0%}"
             table.add_row(m.month, str(m.trials), str(m.engaged), share)
         parts.append(table)
+    if report.trials_before_usage:
+        parts.append(Text(evaluations_note(report), style="dim"))
     for name, counts in report.distributions.items():
         line = ", ".join(f"{n} {k}" for k, n in counts.items())
         parts.append(Text(f"{name.replace('_', ' ')}: {line}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,51 @@ def test_an_empty_store_says_what_to_run_first(
     assert "Nothing to report yet: no account has been scored." in out
     assert "connector pull" in out
     assert "Health by CSM" not in out
+
+
+def test_only_what_the_usage_data_covers_is_reported(
+    scored_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", "-c", str(scored_config), "--json", "--days", "90"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    usage_from = date.fromisoformat(data["usage_from"])
+    assert data["health_window_days"] == 14  # the shipped rules: two 7-day windows
+    complete_from = usage_from + timedelta(days=13)
+    assert data["trend_complete_from"] == complete_from.isoformat()
+    days = [date.fromisoformat(d["day"]) for d in data["trend"]]
+    # the first days' windows reach back before the data: left out, not shown as poor health
+    assert days[0] == complete_from
+    assert days == [complete_from + timedelta(days=i) for i in range(len(days))]
+    # trials that started before any usage was recorded are not counted as 0 % engaged
+    months = [m["month"] for m in data["engaged_evaluations_by_month"]]
+    assert months
+    assert min(months) >= usage_from.strftime("%Y-%m")
+    assert data["trials_before_usage"] > 0
+
+
+def test_text_and_html_say_why_the_trend_starts_late(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    product = f"sqlite:///{tmp_path / 'product.db'}"
+    write_demo_db(product, DemoSpec(accounts=30, days=20))  # fewer days than the trend shows
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"source": {"url": product}, "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"}}
+        )
+    )
+    assert pipeline.run(load_settings(config, env={}), "pull").status == "ok"
+    assert cli.main(["report", "-c", str(config), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    complete_from = data["trend_complete_from"]
+    assert data["trend"][0]["day"] == complete_from
+    assert cli.main(["report", "-c", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"last {len(data['trend'])} days" in out
+    assert f"The health trend starts on {complete_from}" in out
+    assert f"the usage data starts on {data['usage_from']}" in out
+    if data["trials_before_usage"]:
+        assert "started before the usage data" in out
+    page = tmp_path / "r.html"
+    assert cli.main(["report", "-c", str(config), "--html", str(page)]) == 0
+    assert f"The health trend starts on {complete_from}" in page.read_text(encoding="utf-8")

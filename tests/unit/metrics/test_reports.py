@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,11 @@ from connector.metrics import (
     health_by_segment,
     health_report,
     health_trend,
+    load_rules,
 )
+from connector.metrics.health import health_window_days
+from connector.metrics.reports import trials_before_usage
+from connector.resources import shipped
 
 ACCOUNTS = [
     AccountFacts("g1", status="paying", csm_email="ann@v.com", company_size="51-200"),
@@ -87,3 +92,33 @@ def test_distribution_of_a_label() -> None:
     results = run(ACCOUNTS, ROWS).accounts
     assert distribution(results, "lifecycle_stage") == {"evaluating": 1, "mature": 4}
     assert distribution(results, "visit_frequency")["weekly"] == 2
+
+
+def test_trials_started_before_the_usage_data_are_left_out_of_engaged_evaluations() -> None:
+    accounts = [
+        AccountFacts("old", status="trial", trial_started_at=datetime(2024, 3, 5, tzinfo=UTC)),
+        AccountFacts("eve", status="trial", trial_started_at=at(41)),  # the day before data
+        AccountFacts("new", status="trial", trial_started_at=at(20)),
+    ]
+    rows = [use("new", "u", d) for d in (19, 18, 17)] + [use("eve", "u", 40)]
+    results = run(accounts, rows).accounts
+    usage_from = ago(40)
+    months = engaged_evaluations_by_month(results, accounts, ZoneInfo("UTC"), usage_from)
+    assert [(m.month, m.trials, m.engaged) for m in months] == [(at(20).strftime("%Y-%m"), 1, 1)]
+    assert trials_before_usage(results, accounts, ZoneInfo("UTC"), usage_from) == 2
+    # without knowing where the usage data starts, every trial counts
+    assert sum(m.trials for m in engaged_evaluations_by_month(results, accounts, ZoneInfo("UTC")))
+    assert trials_before_usage(results, accounts, ZoneInfo("UTC"), None) == 0
+
+
+def test_health_window_is_the_longest_look_back_of_the_health_rules(tmp_path: Path) -> None:
+    assert health_window_days(load_rules()) == 14  # active_days(7, 7), active_days_14d
+    for f in shipped("mappings").glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    (tmp_path / "health.yaml").write_text(
+        "applies_to: status == 'paying'\nprofiles:\n  - name: adoption\n    model: metrics\n"
+        "    metrics:\n      - metric: license_utilization\n        good: license_utilization"
+        " >= 0.7\n        poor: license_utilization < 0.3\n        good_reason: g\n"
+        "        poor_reason: p\n        average_reason: a\n"
+    )
+    assert health_window_days(load_rules(tmp_path)) == 30  # active_users_30d ÷ licences
