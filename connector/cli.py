@@ -468,6 +468,7 @@ def sync(
     as_of: AsOfOption = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Push even a plan that blanks many fields Salesforce holds.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Pull, score and push once, with progress, ending with a one-screen summary."""
     from connector.pipeline import run as run_pipeline
@@ -477,7 +478,10 @@ def sync(
     with run_progress(err_console) as progress:
         report = run_pipeline(settings, "sync", as_of=_parse_as_of(as_of), progress=progress,
                               force=force)
-    console.print(summary(report))
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), default=str))
+    else:
+        console.print(summary(report))
     if report.status not in ("ok", "skipped"):
         raise typer.Exit(1)
 

@@ -80,14 +80,62 @@ class RunReport:
             data["push"] = {
                 "sent": dict(self.push.sent),
                 "ok": dict(self.push.ok),
+                "ok_with_fields_left_out": self.written_with_fields_left_out(),
                 "failed": dict(self.push.failed),
                 "retry_later": dict(self.push.retry_later),
                 "tasks": dict(self.push.tasks),
                 "bulk_jobs": self.push.bulk_jobs,
                 "stopped": self.push.stopped,
             }
-        if self.notes:
-            data["notes"] = self.notes
+        notes = list(self.notes)
+        if self.plan is not None and self.plan.problems:
+            data["field_problems"] = [  # without the record keys: a run row stays small
+                {k: v for k, v in p.as_dict().items() if k != "keys"} for p in self.plan.problems
+            ]
+            notes.append(
+                "field problems (`connector plan` shows each with its fix): "
+                + ", ".join(
+                    f"{p.where} {p.kind.replace('_', ' ')} on {p.count:,}"
+                    for p in self.plan.problems
+                )
+            )
+        if notes:
+            data["notes"] = notes
+        return data
+
+    def written_with_fields_left_out(self) -> dict[str, int]:
+        """Per object, records written this run that went without some mapped field."""
+        if self.plan is None or self.push is None:
+            return {}
+        failed = {(f.sobject, f.match_key) for f in self.push.failures}
+        out: dict[str, int] = {}
+        for obj in self.plan.objects:
+            left_out = self.plan.left_out_keys(obj.sobject)
+            n = sum(
+                1
+                for c in obj.changes
+                if c.target.key in left_out and (obj.sobject, c.target.key) not in failed
+            )
+            if n and self.push.ok.get(obj.sobject):
+                out[obj.sobject] = min(n, self.push.ok[obj.sobject])
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data: what the summary shows, with every field problem."""
+        data: dict[str, Any] = {
+            "run_id": self.run_id,
+            "stage": self.stage,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "error": self.error,
+            "api_calls": self.api_calls,
+            "api_usage": self.api_usage,
+            **self.counts(),
+        }
+        if self.plan is not None:
+            data["field_problems"] = [p.as_dict() for p in self.plan.problems]
         return data
 
 
@@ -198,6 +246,7 @@ def run(
                 settings, engine, run_id, as_of=as_of, progress=progress, stop=stop, force=force
             )
             report.api_calls, report.api_usage = calls, usage
+            _log_field_problems(report.plan)
         report.status = "ok" if report.push is None or report.push.complete else "stopped"
     except ConnectorError as exc:
         report.status = "failed"
@@ -219,6 +268,23 @@ def run(
         )
         log.info("run.finished", status=report.status, elapsed=round(report.elapsed_seconds, 3))
     return report
+
+
+def _log_field_problems(plan: Plan) -> None:
+    """One warning per object, field and kind of problem the push found before sending."""
+    for p in plan.problems:
+        log.warning(
+            "push.field_problem",
+            object=p.sobject,
+            field=p.field,
+            kind=p.kind,
+            problem=p.what,
+            left_out=p.left_out,
+            records=p.count,
+            example_record=p.example_key,
+            example=p.example,
+            fix=p.fix,
+        )
 
 
 def _pull_progress(progress: Progress | None) -> Any:

@@ -83,11 +83,14 @@ def summary(report: RunReport) -> RenderableType:
             table.add_row("history", f"back-filled from {s.backfilled_from}")
     if report.plan is not None and report.push is not None:
         pr, pu = report.plan, report.push
+        partial = report.written_with_fields_left_out()
         for obj in pr.objects:
+            left_out = partial.get(obj.sobject, 0)
             table.add_row(
                 obj.sobject,
-                f"{pu.ok.get(obj.sobject, 0):,} written, "
-                f"{pu.failed.get(obj.sobject, 0)} failed, "
+                f"{pu.ok.get(obj.sobject, 0):,} written"
+                + (f" ({left_out:,} with field(s) left out)" if left_out else "")
+                + f", {pu.failed.get(obj.sobject, 0)} failed, "
                 f"{pu.retry_later.get(obj.sobject, 0)} to retry, "
                 f"{obj.unchanged:,} unchanged" + (" (Bulk API 2.0)" if obj.use_bulk else ""),
             )
@@ -106,6 +109,8 @@ def summary(report: RunReport) -> RenderableType:
                 f"{len(pr.collisions)} Salesforce records claimed by "
                 "several product records (not written)",
             )
+        for p in pr.problems:
+            table.add_row("[yellow]field problem[/]", Text("\n".join(p.lines())))
         usage = report.api_usage
         table.add_row(
             "API calls",

@@ -12,6 +12,10 @@ an unknown value, an open one keeps it with a warning); multi-select values are 
 
 A value the field cannot hold raises `ShapeError` (a `SkippableError`): the push leaves that
 field out of the record, reports it, and goes on.
+
+Every problem message reads `Field__c: what happened. Fix: what to do`, and carries the words
+of its `ProblemKind`, so the plan can count the problems of one field and kind over many
+records and show one line for them (`problem_kind(message)`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,49 @@ TEXT_TYPES = frozenset(
 )
 ID_TYPES = frozenset({"id", "reference"})
 TRUNCATION_MARK = "…"
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """A kind of field problem: what it is in words, and whether the value is left out."""
+
+    name: str
+    what: str  # the problem in words, for a summary line
+    left_out: bool  # the field is left out of the record (else it is sent, changed)
+    marker: str  # words every message of this kind carries
+
+
+MISSING_FIELD = ProblemKind(
+    "missing_field",
+    "the field does not exist or is not visible to the integration user",
+    True,
+    "does not exist or is not visible",
+)
+NOT_IN_PICKLIST = ProblemKind(
+    "not_in_picklist",
+    "a value the restricted picklist does not allow",
+    True,
+    "is not a value of this restricted picklist",
+)
+TOO_LARGE = ProblemKind(
+    "too_large", "a value beyond the field's precision", True, "does not fit the field"
+)
+UNLISTED_VALUE = ProblemKind(
+    "unlisted_value",
+    "a value the picklist does not list (sent as is)",
+    False,
+    "is not among the picklist's values",
+)
+TRUNCATED = ProblemKind(
+    "truncated", "text longer than the field (truncated)", False, "truncated to the field's"
+)
+INVALID_VALUE = ProblemKind("invalid_value", "a value the field cannot hold", True, "")
+PROBLEM_KINDS = (MISSING_FIELD, NOT_IN_PICKLIST, TOO_LARGE, UNLISTED_VALUE, TRUNCATED)
+
+
+def problem_kind(message: str) -> ProblemKind:
+    """The kind of a shaping or transform problem message (INVALID_VALUE when none matches)."""
+    return next((k for k in PROBLEM_KINDS if k.marker in message), INVALID_VALUE)
 
 
 class ShapeError(SkippableError):
@@ -68,13 +115,15 @@ def format_datetime(value: datetime) -> str:
 
 def _decimal(name: str, value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise ShapeError(name, f"a number field cannot hold the boolean {value}.")
+        raise ShapeError(
+            name, f"a number field cannot hold the boolean {value}. Fix: map a numeric source."
+        )
     try:
         d = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except InvalidOperation:
-        raise ShapeError(name, f"{value!r} is not a number.") from None
+        raise ShapeError(name, f"{value!r} is not a number. Fix: map a numeric source.") from None
     if not d.is_finite():
-        raise ShapeError(name, f"{value!r} is not a finite number.")
+        raise ShapeError(name, f"{value!r} is not a finite number. Fix: map a numeric source.")
     return d
 
 
@@ -98,7 +147,7 @@ class _NumberField:
         if abs(rounded) >= Decimal(10) ** self.whole_digits:
             raise ShapeError(
                 self.name,
-                f"{value} does not fit the field (at most {self.whole_digits} digits before the "
+                f"{value} {TOO_LARGE.marker} (at most {self.whole_digits} digits before the "
                 f"decimal point: precision {self.precision}, scale {self.scale}). Fix: widen the "
                 "field in Salesforce, or map a smaller value.",
             )
@@ -125,7 +174,10 @@ def _text(name: str, value: Any, length: int) -> Shaped:
         cut = text[: max(length - len(TRUNCATION_MARK), 0)] + TRUNCATION_MARK
         return Shaped(
             cut[:length],
-            (f"{name}: text of {len(text)} characters truncated to the field's {length}.",),
+            (
+                f"{name}: text of {len(text)} characters {TRUNCATED.marker} {length}. Fix: "
+                "lengthen the field in Salesforce if the whole text matters.",
+            ),
         )
     return Shaped(text)
 
@@ -148,11 +200,14 @@ def _one_pick(name: str, text: str, known: dict[str, str], restricted: bool) -> 
     if restricted:
         raise ShapeError(
             name,
-            f"{text!r} is not a value of this restricted picklist (values: {listed}). Fix: "
+            f"{text!r} {NOT_IN_PICKLIST.marker} (values: {listed}). Fix: "
             "add the value (`connector provision --apply` adds the mapping's values) or map "
             "the source to an existing value.",
         )
-    return text, f"{name}: {text!r} is not among the picklist's values; sent as is."
+    return text, (
+        f"{name}: {text!r} {UNLISTED_VALUE.marker}; sent as is. Fix: add it to the picklist "
+        "(`connector provision --apply` adds the mapping's values)."
+    )
 
 
 def _picklist(name: str, value: Any, known: dict[str, str], restricted: bool) -> Shaped:
@@ -283,9 +338,9 @@ class RecordShaper:
             entry = self._fields.get(name.lower())
             if entry is None:
                 rejected[name] = (
-                    f"{self.sobject}.{name} does not exist or is not visible to the integration "
-                    "user. Fix: run `connector provision --apply`, or grant the field in a "
-                    "permission set."
+                    f"{name}: {self.sobject}.{name} {MISSING_FIELD.marker} to the "
+                    "integration user. Fix: run `connector provision --apply`, or grant the "
+                    "field in a permission set."
                 )
                 continue
             api_name, shaper = entry

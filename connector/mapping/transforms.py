@@ -135,5 +135,8 @@ def record_values(
         try:
             out[f.field] = field_value(f, values, tz)
         except TransformError as exc:
-            failed[f.field] = f"{f.sobject}.{f.field} from {f.source}: {exc}."
+            failed[f.field] = (
+                f"{f.field}: {f.sobject}.{f.field} from {f.source}: {exc}. Fix: check what "
+                f"{f.source} holds, or the field's transform in the mapping."
+            )
     return out, failed

@@ -26,6 +26,7 @@ from connector.plan.model import (
     Skipped,
     TaskAction,
 )
+from connector.plan.problems import aggregate
 
 # A Bulk API 2.0 job costs: create, upload, close, at least one status poll, and the
 # successful and failed results.
@@ -226,8 +227,8 @@ def build_plan(
         for s in sobjects
     )
     task_actions = tuple(plan_tasks(tasks, open_tasks or {}))
-    all_warnings = [w for d in kept for w in d.warnings]
-    all_warnings.extend(warnings)
+    # a record's warnings arrive with it and again in `warnings`: keep each once
+    all_warnings = list(dict.fromkeys([*(w for d in kept for w in d.warnings), *warnings]))
     return Plan(
         objects=objects,
         tasks=task_actions,
@@ -235,4 +236,5 @@ def build_plan(
         collisions=tuple(sorted(collisions, key=lambda c: (c.sobject, c.salesforce_ref))),
         warnings=tuple(all_warnings),
         cost=estimate_cost(objects, task_actions, settings, remaining, limit),
+        problems=aggregate(all_warnings),
     )

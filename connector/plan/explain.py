@@ -6,13 +6,14 @@ Explaining and executing are two readers of the same immutable Plan.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from connector.plan.model import Plan
+from connector.plan.model import FieldProblem, Plan
 
 SHOWN_RECORDS = 10
 
@@ -31,6 +32,7 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             {
                 "object": o.sobject,
                 "changed_records": len(o.changes),
+                "changed_records_with_fields_left_out": plan.partially_written(o.sobject),
                 "unchanged_records": o.unchanged,
                 "api": "bulk" if o.use_bulk else "collections",
                 "field_changes": dict(Counter(c.field for ch in o.changes for c in ch.changes)),
@@ -75,7 +77,8 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             {"object": c.sobject, "salesforce": c.salesforce_ref, "keys": list(c.keys)}
             for c in plan.collisions
         ],
-        "warnings": list(plan.warnings),
+        "warnings": [p.line() for p in plan.problems],
+        "field_problems": [p.as_dict() for p in plan.problems],
         "api_cost": {
             "calls": plan.cost.total_calls,
             "collections_calls": plan.cost.collections_calls,
@@ -89,6 +92,25 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
     }
 
 
+def render_problems(problems: Sequence[FieldProblem]) -> list[RenderableType]:
+    """Field problems, one line per object, field and kind, with a count, an example and the
+    fix (a mapping mistake repeats on every record: it is shown once)."""
+    if not problems:
+        return []
+    records = len({(p.sobject, k) for p in problems for k in p.keys})
+    parts: list[RenderableType] = [
+        Text(
+            f"Field problems ({len(problems)}, on {records:,} record(s)); --json lists the "
+            "records:",
+            "yellow",
+        )
+    ]
+    for p in problems:
+        parts.append(Text(f"  {p.headline}"))
+        parts.extend(Text(f"    {line}", "dim") for line in p.lines()[1:])
+    return parts
+
+
 def render(plan: Plan) -> RenderableType:
     """A one-screen explanation: per object the field diffs, then Tasks, skips and cost."""
     parts: list[RenderableType] = []
@@ -96,10 +118,12 @@ def render(plan: Plan) -> RenderableType:
         parts.append(Text("Nothing to send: Salesforce already holds every value.", "green"))
     for o in plan.objects:
         how = "Bulk API 2.0" if o.use_bulk else "sObject Collections"
+        partial = plan.partially_written(o.sobject)
         parts.append(
             Text(
-                f"{o.sobject}: {len(o.changes)} record(s) to write via {how}, "
-                f"{o.unchanged} unchanged",
+                f"{o.sobject}: {len(o.changes)} record(s) to write via {how}"
+                + (f" ({partial} with field(s) left out: see Field problems)" if partial else "")
+                + f", {o.unchanged} unchanged",
                 style="bold",
             )
         )
@@ -159,10 +183,7 @@ def render(plan: Plan) -> RenderableType:
         )
         for s in plan.skipped[:5]:
             parts.append(Text(f"  {s.sobject} {s.key}: {s.reason} ({s.detail})", "dim"))
-    if plan.warnings:
-        parts.append(Text(f"Warnings ({len(plan.warnings)}):", "yellow"))
-        for w in plan.warnings[:5]:
-            parts.append(Text(f"  {w}", "dim"))
+    parts.extend(render_problems(plan.problems))
     cost = plan.cost
     line = (
         f"API cost: {cost.total_calls} call(s) — {cost.collections_calls} Collections, "

@@ -126,6 +126,61 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class FieldProblem:
+    """One kind of problem with one field, over every record it affects (`plan.problems`)."""
+
+    sobject: str
+    field: str
+    kind: str  # a `connector.mapping.shape.ProblemKind` name: missing_field, too_large, …
+    what: str  # the kind in words
+    left_out: bool  # the field is left out of these records (else sent, changed)
+    keys: tuple[str, ...]  # the records affected
+    example_key: str
+    example: str  # what happened on the example record
+    fix: str
+
+    @property
+    def count(self) -> int:
+        return len(self.keys) or 1
+
+    @property
+    def where(self) -> str:
+        return f"{self.sobject}.{self.field}" if self.field else self.sobject or "a field"
+
+    @property
+    def headline(self) -> str:
+        """Field, kind and how many records: `Account.X__c: … — left out of 12 record(s)`."""
+        effect = "left out of" if self.left_out else "changed on"
+        return f"{self.where}: {self.what} — {effect} {self.count:,} record(s)"
+
+    @property
+    def instance(self) -> str:
+        """The example record, and what happened on it when the kind does not say it all."""
+        return f"e.g. {self.example_key}" + (f": {self.example}" if self.example else "")
+
+    def line(self) -> str:
+        """The problem in one line: field, kind, how many records, an example, the fix."""
+        return f"{self.headline}; {self.instance}" + (f" Fix: {self.fix}" if self.fix else "")
+
+    def lines(self) -> list[str]:
+        """The problem as a headline, the example and the fix, each on its own line."""
+        return [self.headline, self.instance] + ([f"Fix: {self.fix}"] if self.fix else [])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "object": self.sobject,
+            "field": self.field,
+            "kind": self.kind,
+            "problem": self.what,
+            "left_out": self.left_out,
+            "records": self.count,
+            "example": {"record": self.example_key, "message": self.example},
+            "fix": self.fix,
+            "keys": list(self.keys),
+        }
+
+
+@dataclass(frozen=True)
 class Collision:
     """Several product records address one Salesforce record; none of them is written."""
 
@@ -182,12 +237,26 @@ class Plan:
     tasks: tuple[TaskAction, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     collisions: tuple[Collision, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # one per record and problem, as shaping wrote them
     cost: ApiCost = field(default_factory=ApiCost)
+    # the warnings counted per object, field and kind: what `plan` and `sync` show
+    problems: tuple[FieldProblem, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.tasks and all(not o.changes for o in self.objects)
+
+    def left_out_keys(self, sobject: str) -> set[str]:
+        """Records of `sobject` with at least one field left out (a value it cannot hold)."""
+        return {k for p in self.problems if p.left_out and p.sobject == sobject for k in p.keys}
+
+    def partially_written(self, sobject: str) -> int:
+        """Records of `sobject` planned for writing that go without some mapped field."""
+        obj = self.for_object(sobject)
+        if obj is None:
+            return 0
+        left_out = self.left_out_keys(sobject)
+        return sum(1 for c in obj.changes if c.target.key in left_out)
 
     def for_object(self, sobject: str) -> ObjectPlan | None:
         return next((o for o in self.objects if o.sobject == sobject), None)
