@@ -18,6 +18,18 @@ from connector.plan.model import FieldProblem, Plan
 SHOWN_RECORDS = 10
 
 
+NO_RECORDS = (
+    "Nothing to plan: the store holds no accounts or trial users yet. Run `connector pull` "
+    "first (it reads them from the product database), then `connector plan` again; "
+    "`connector sync` pulls, scores and pushes in one go."
+)
+
+
+def nothing_considered(plan: Plan) -> bool:
+    """True when no record at all was planned, skipped or found unchanged (an empty store)."""
+    return not plan.objects and not plan.skipped and not plan.collisions and not plan.tasks
+
+
 def _short(value: Any, width: int = 40) -> str:
     text = "—" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -56,6 +68,7 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             }
         )
     return {
+        **({"note": NO_RECORDS} if nothing_considered(plan) else {}),
         "objects": objects,
         "tasks": [
             {
@@ -114,7 +127,9 @@ def render_problems(problems: Sequence[FieldProblem]) -> list[RenderableType]:
 def render(plan: Plan) -> RenderableType:
     """A one-screen explanation: per object the field diffs, then Tasks, skips and cost."""
     parts: list[RenderableType] = []
-    if plan.empty and not plan.skipped and not plan.collisions:
+    if nothing_considered(plan):
+        parts.append(Text(NO_RECORDS, "yellow"))
+    elif plan.empty and not plan.skipped and not plan.collisions:
         parts.append(Text("Nothing to send: Salesforce already holds every value.", "green"))
     for o in plan.objects:
         how = "Bulk API 2.0" if o.use_bulk else "sObject Collections"
