@@ -2,9 +2,10 @@
 
 Records go through sObject Collections (adaptive batches, only failed rows retried) or, for
 large changes, Bulk API 2.0 (the job id is stored before the upload, so an interrupted job is
-polled, not resent). Tasks are upserted on their key field, so a crash between sending and
-recording can never create a second Task. An exhausted API allocation stops the push cleanly:
-what was not sent stays for the next run.
+polled, not resent). New Tasks are upserted on their key field, so a crash between sending and
+recording can never create a second Task; open ones are refreshed and closed by update on their
+Id, so one deleted in Salesforce is dropped, never recreated. An exhausted API allocation
+stops the push cleanly: what was not sent stays for the next run.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class PushReport:
     # (action, its Task key, outcome) for every Task action attempted
     task_results: list[tuple[TaskAction, str, Outcome]] = field(default_factory=list)
     skipped_tasks: list[tuple[TaskAction, str]] = field(default_factory=list)
+    # (action, its Task key) for Tasks to refresh or close that were deleted in Salesforce
+    gone_tasks: list[tuple[TaskAction, str]] = field(default_factory=list)
     unmatched: Counter[str] = field(default_factory=Counter)
     stopped: str | None = None  # why the push stopped early (API limit reached)
 
@@ -150,6 +153,16 @@ def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) 
         message=result.message,
         reason=str(result.action.value if result.action else status),
     )
+
+
+def _task_deleted(result: RecordResult) -> bool:
+    """True when an update by Id failed because the record is no longer in Salesforce."""
+    if result.ok or not result.errors:
+        return False
+    error = result.errors[0]
+    if error.code in ("ENTITY_IS_DELETED", "NOT_FOUND"):
+        return True
+    return error.code == "INVALID_CROSS_REFERENCE_KEY" and set(error.fields) <= {"Id"}
 
 
 class _Stopped(Exception):
@@ -496,66 +509,107 @@ class Executor:
             for a in resolved
         ]
 
+    def _existing_task_ids(self, existing: Sequence[tuple[TaskAction, str]]) -> dict[str, str]:
+        """The Salesforce Id of each Task to refresh or close, by its key: remembered from when
+        it was opened, else looked up by the key field (one query for all of them). A Task
+        deleted in Salesforce has none."""
+        ids = {key: str(a.salesforce_task_id) for a, key in existing if a.salesforce_task_id}
+        unknown = [key for a, key in existing if not a.salesforce_task_id]
+        if unknown:
+            ids.update(lookups.ids_by_field(self.client, "Task", self.task_key_field, unknown))
+        return ids
+
+    def _task_gone(self, action: TaskAction, key: str, why: str) -> None:
+        """A Task the connector believed open is no longer in Salesforce: stop tracking it,
+        create nothing."""
+        self.report.gone_tasks.append((action, key))
+        log.info(
+            "push.task_gone", record=action.task.key, rule=action.task.rule, op=action.op, why=why
+        )
+
     def _push_tasks(self, actions: Sequence[TaskAction]) -> None:
+        """Create Tasks by upsert on their key (a resent create finds the Task it made);
+        refresh and close existing ones by update on their Id, so a Task deleted in
+        Salesforce is never recreated as a blank one."""
         if not actions:
             return
         actions = self._resolve(actions)
         closed = pushlog.task_closings(self.engine)
-        items = []
+        creates: list[tuple[TaskAction, str]] = []
+        existing: list[tuple[TaskAction, str]] = []
         for a in actions:
             key = task_key(a, closed.get((a.task.key, a.task.rule), ""))
-            items.append((a, key, self.task_payload(a, key)))
+            (creates if a.op == "create" else existing).append((a, key))
+        ids = self._existing_task_ids(existing)
+        items = [(a, key, self.task_payload(a, key)) for a, key in creates]
+        updates = []
+        for a, key in existing:
+            task_id = ids.get(key)
+            if task_id is None:
+                self._task_gone(a, key, f"no Task has {self.task_key_field} = {key}")
+                continue
+            payload = self.task_payload(a, key)
+            del payload[self.task_key_field]
+            updates.append((a, key, {"Id": task_id, **payload}))
         pushlog.write_outbox(
             self.engine,
             self.run_id,
             [
                 OutboxItem(f"task:{key}:{a.op}", f"task_{a.op}", "Task", a.task.key, payload)
-                for a, key, payload in items
+                for a, key, payload in items + updates
             ],
         )
-        for start in range(0, len(items), collections.MAX_RECORDS):
-            self._check_stop()
-            chunk = items[start : start + collections.MAX_RECORDS]
-            okeys = [f"task:{key}:{a.op}" for a, key, _ in chunk]
-            pushlog.mark_sent(self.engine, okeys)
-            try:
-                results = collections.write(
-                    self.client,
-                    "upsert",
-                    "Task",
-                    [p for _, _, p in chunk],
-                    external_field=self.task_key_field,
-                )
-            except LimitReachedError:
-                raise
-            except RetriableError as exc:
-                results = [RecordResult(False, errors=()) for _ in chunk]
-                log.warning("push.tasks_deferred", error=str(exc))
-            outcomes = []
-            for (a, key, _), okey, r in zip(chunk, okeys, results, strict=True):
-                status = DONE if r.ok else (RETRY if r.action in (Action.RETRY, None) else FAILED)
-                o = Outcome(
-                    okey,
-                    "Task",
-                    a.task.key,
-                    status,
-                    r.salesforce_id,
-                    code=r.code,
-                    message=r.message or None,
-                    reason=None if r.ok else str(r.action or "retry"),
-                )
-                outcomes.append(o)
-                if r.ok:
-                    self.report.tasks[a.op] += 1
-                self.report.task_results.append((a, key, o))
-            pushlog.record_outcomes(
-                self.engine,
-                self.run_id,
-                [
-                    o
-                    if o.status != DONE
-                    else Outcome(o.key, o.sobject, o.match_key, DONE, o.salesforce_id)
-                    for o in outcomes
-                ],
+        for op, group in (("upsert", items), ("update", updates)):
+            for start in range(0, len(group), collections.MAX_RECORDS):
+                self._check_stop()
+                self._send_tasks(op, group[start : start + collections.MAX_RECORDS])
+
+    def _send_tasks(self, op: str, chunk: Sequence[tuple[TaskAction, str, dict[str, Any]]]) -> None:
+        okeys = [f"task:{key}:{a.op}" for a, key, _ in chunk]
+        pushlog.mark_sent(self.engine, okeys)
+        try:
+            results = collections.write(
+                self.client,
+                op,  # type: ignore[arg-type]
+                "Task",
+                [p for _, _, p in chunk],
+                external_field=self.task_key_field if op == "upsert" else None,
             )
-            self.report.failures.extend(o for o in outcomes if o.status != DONE)
+        except LimitReachedError:
+            raise
+        except RetriableError as exc:
+            results = [RecordResult(False, errors=()) for _ in chunk]
+            log.warning("push.tasks_deferred", error=str(exc))
+        outcomes = []
+        for (a, key, _), okey, r in zip(chunk, okeys, results, strict=True):
+            if op == "update" and _task_deleted(r):
+                self._task_gone(a, key, r.message)
+                outcomes.append(Outcome(okey, "Task", a.task.key, DONE, None, code=r.code))
+                continue
+            status = DONE if r.ok else (RETRY if r.action in (Action.RETRY, None) else FAILED)
+            o = Outcome(
+                okey,
+                "Task",
+                a.task.key,
+                status,
+                r.salesforce_id,
+                code=r.code,
+                message=r.message or None,
+                reason=None if r.ok else str(r.action or "retry"),
+            )
+            outcomes.append(o)
+            if r.ok:
+                self.report.tasks[a.op] += 1
+            else:
+                self.report.failures.append(o)
+            self.report.task_results.append((a, key, o))
+        pushlog.record_outcomes(
+            self.engine,
+            self.run_id,
+            [
+                o
+                if o.status != DONE
+                else Outcome(o.key, o.sobject, o.match_key, DONE, o.salesforce_id, code=o.code)
+                for o in outcomes
+            ],
+        )

@@ -23,6 +23,7 @@ from connector.push.prepare import prepare
 from connector.push.tags import merge_hand_set_tags
 from connector.salesforce.client import SalesforceClient
 from connector.store import pushlog
+from connector.store.pushlog import DONE
 
 
 def plan_settings(settings: Settings) -> PlanSettings:
@@ -129,6 +130,20 @@ def push_once(
                     outcome.status,
                 )
                 for a, key, outcome in report.task_results
+            ]
+            # a Task deleted in Salesforce is no longer the rule's open Task on the record
+            + [
+                (
+                    a.task.key,
+                    a.task.rule,
+                    a.task.sobject,
+                    "close",
+                    key,
+                    None,
+                    a.task.description,
+                    DONE,
+                )
+                for a, key in report.gone_tasks
             ],
         )
         usage = {"used": client.usage.used, "limit": client.usage.limit} if client.usage else None

@@ -1,4 +1,5 @@
-"""Reads that find records: Leads by email, Users by email, Accounts by domain, owners by Id.
+"""Reads that find records: Leads by email, Users by email, Accounts by domain, owners by Id,
+records by an External ID.
 
 Values go into SOQL only through simple-salesforce's quoting, in `IN` lists of bounded
 length, so an email with a quote or a percent sign can neither break nor widen a query.
@@ -88,6 +89,22 @@ def owners(client: SalesforceClient, sobject: str, ids: Iterable[str]) -> dict[s
         soql = f"SELECT Id, OwnerId FROM {sobject} WHERE Id IN {in_list(chunk)}"
         for row in client.query(soql):
             result[str(row["Id"])] = str(row["OwnerId"])
+    return result
+
+
+def ids_by_field(
+    client: SalesforceClient, sobject: str, field: str, values: Iterable[str]
+) -> dict[str, str]:
+    """Id of the live record whose `field` (an External ID) holds each value; values with no
+    record (never made, or deleted) are absent."""
+    wanted = sorted({v for v in values if v})
+    result: dict[str, str] = {}
+    for chunk in chunks(wanted):
+        soql = f"SELECT Id, {field} FROM {sobject} WHERE {field} IN {in_list(chunk)}"
+        for row in client.query(soql):
+            value = row.get(field)
+            if value is not None:
+                result[str(value)] = str(row["Id"])
     return result
 
 

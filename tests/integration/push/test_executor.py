@@ -19,6 +19,7 @@ from connector.store import pushlog
 
 FAST = RetryPolicy(attempts=6, initial_seconds=0.001, max_seconds=0.01, jitter_seconds=0.001)
 EXT = "Product_Account_Id__c"
+TASK_KEY = "Connector_Task_Key__c"
 
 
 def _field(client: SalesforceClient, full_name: str, metadata: dict) -> None:
@@ -212,6 +213,49 @@ def test_tasks_are_upserted_on_their_key_and_never_duplicated(
     Executor(client, sqlite_store, "run6", sf).push(close)
     tasks = list(client.query(f"SELECT Status FROM Task WHERE WhatId = '{account_id}'"))
     assert tasks == [{"Status": "Completed"}]
+
+
+def _poor_task(account_id: str, key: str, active: bool = True) -> DesiredTask:
+    if not active:
+        return DesiredTask("Account", key, account_id, "poor", False)
+    return DesiredTask(
+        "Account", key, account_id, "poor", True, "Health turned Poor", "Because", None, "High"
+    )
+
+
+@pytest.mark.parametrize("remembered", [True, False], ids=["id-remembered", "id-looked-up"])
+def test_closing_a_task_deleted_in_salesforce_creates_nothing(
+    client: SalesforceClient, sqlite_store: sa.Engine, remembered: bool
+) -> None:
+    prefix = f"gone{int(remembered)}"
+    seed_accounts(client, prefix, 1)
+    key = f"{prefix}-0"
+    account_id = next(client.query(f"SELECT Id FROM Account WHERE {EXT} = '{key}'"))["Id"]
+    sf = client.settings.salesforce
+    opened = build_plan([], {}, settings=PlanSettings(), tasks=[_poor_task(account_id, key)])
+    ((_action, task_key, outcome),) = (
+        Executor(client, sqlite_store, "open", sf).push(opened).task_results
+    )
+    client.request("DELETE", f"sobjects/Task/{outcome.salesforce_id}", kind="crud")
+    for op, task in (("update", _poor_task(account_id, key)), ("close", None)):
+        desired = task or _poor_task(account_id, key, active=False)
+        existing = OpenTask(
+            key, "poor", outcome.salesforce_id if remembered else None, task_key, "Before"
+        )
+        plan = build_plan(
+            [],
+            {},
+            settings=PlanSettings(),
+            tasks=[desired],
+            open_tasks={(key, "poor"): existing},
+        )
+        assert [a.op for a in plan.tasks] == [op]
+        report = Executor(client, sqlite_store, f"{op}-gone", sf).push(plan)
+        assert list(client.query(f"SELECT Id FROM Task WHERE {TASK_KEY} = '{task_key}'")) == []
+        assert list(client.query(f"SELECT Id FROM Task WHERE WhatId = '{account_id}'")) == []
+        assert [(a.op, k) for a, k in report.gone_tasks] == [(op, task_key)]
+        assert report.failures == []
+        assert report.tasks[op] == 0
 
 
 def test_api_limit_stops_the_push_cleanly(

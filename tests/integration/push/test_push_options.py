@@ -127,6 +127,53 @@ def test_a_cleared_task_is_annotated_when_configured(demo: DemoResult, org: Runn
     assert state == "closed"
 
 
+def test_a_task_deleted_in_salesforce_is_forgotten_not_recreated(
+    demo: DemoResult, org: RunningSandbox
+) -> None:
+    s = settings(demo, org)
+    engine = store(demo)
+    with engine.connect() as conn:
+        key, rule, task_key, task_id = conn.execute(
+            sa.text(
+                "SELECT record_id, rule, task_key, salesforce_task_id FROM tasks WHERE state = "
+                "'open' AND object = 'Account' ORDER BY record_id DESC LIMIT 1"
+            )
+        ).one()
+        values = json.loads(
+            conn.execute(
+                sa.text('SELECT "values" FROM metrics WHERE account_id = :k'), {"k": key}
+            ).scalar()
+        )
+    with SalesforceClient(s) as client:
+        client.request("DELETE", f"sobjects/Task/{task_id}", kind="crud")
+    values["conditions"][rule] = False
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text('UPDATE metrics SET "values" = :v WHERE account_id = :k'),
+            {"v": json.dumps(values), "k": key},
+        )
+    report = run(s, "push")
+    assert report.push is not None
+    with SalesforceClient(s) as client:
+        assert (
+            list(client.query(f"SELECT Id FROM Task WHERE Connector_Task_Key__c = '{task_key}'"))
+            == []
+        )
+        assert list(client.query("SELECT Id FROM Task WHERE Subject = null")) == []
+    assert report.push.tasks["close"] == 0
+    assert report.push.failures == []
+    with engine.connect() as conn:
+        state = conn.execute(
+            sa.text("SELECT state FROM tasks WHERE record_id = :k AND rule = :r"),
+            {"k": key, "r": rule},
+        ).scalar()
+    assert state == "closed"
+    again = run(s, "push")
+    assert again.push is not None
+    assert not again.push.tasks
+    assert not again.push.gone_tasks
+
+
 def test_leads_are_created_for_new_trial_signups_when_configured(
     demo: DemoResult, org: RunningSandbox
 ) -> None:
