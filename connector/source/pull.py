@@ -21,7 +21,8 @@ Elsewhere the watermark's day is rebuilt whole.
 
 Events of an account the store does not know (yet) are quarantined, not rolled up; if the
 account appears later than the late window, `pull --full` (or `connector pull --full`)
-rebuilds every rollup from the whole source.
+rebuilds every rollup from the whole source. A pull rebuilds them all by itself when the time
+zone or the events relation changed since they were built (`connector.source.rollup_basis`).
 
 Accounts and users are read in full each run (or, where the source has an `updated_at`
 column, only rows updated since its own watermark minus the window, and those whose
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -67,6 +68,7 @@ from connector.source.relations import (
     SourceRelations,
 )
 from connector.source.report import PullReport, mostly_quarantined
+from connector.source.rollup_basis import Basis, basis_of, rebuild_reason, recorded
 from connector.source.segment import resolve_segment
 from connector.source.streaming import read_streaming
 from connector.source.timezones import (
@@ -313,13 +315,26 @@ class _Puller:
     # --- events --------------------------------------------------------------------------------
 
     def _plan(
-        self, sconn: sa.Connection, src: sa.Connection, mode: str, mark: bookkeeping.Mark | None
+        self,
+        sconn: sa.Connection,
+        src: sa.Connection,
+        mode: str,
+        mark: bookkeeping.Mark | None,
+        basis: Basis,
     ) -> _ReadPlan | None:
         """What this run reads; None when nothing can have changed since the last pull."""
         future_limit = now() + timedelta(minutes=self.settings.source.max_future_minutes)
         rel = self.relations.events
         users = "last_day" if self._keeps_users(mode) else None
-        if self.full or mark is None or mark.time is None:
+        rebuild = None if self.full else rebuild_reason(mark, basis)
+        if rebuild is not None:
+            self.report.rebuilt = rebuild
+            log.info(
+                "pull_rebuilding",
+                run_id=self.report.run_id,
+                message=f"{rebuild}: rebuilding all days",
+            )
+        if self.full or rebuild is not None or mark is None or mark.time is None:
             return _ReadPlan(Window(None, future_limit, None), None, users=users)
         if rel.arrival_is_event_time and self.counting:
             return self._plan_to_mark(sconn, src, mark, mark.time, future_limit, users)
@@ -415,9 +430,15 @@ class _Puller:
         with self.store.begin() as sconn, self.source.connect() as src:
             mark = bookkeeping.get_mark(sconn, key, "events")
             report.watermark = mark.time if mark is not None else None
-            plan = self._plan(sconn, src, mode, mark)
+            basis = basis_of(self.settings.timezone, rel, self.source.dialect)
+            plan = self._plan(sconn, src, mode, mark, basis)
             if plan is None:
                 report.reread = False
+                if mark is not None and not recorded(mark, basis):  # kept none before
+                    built = replace(
+                        mark, timezone=basis.timezone, relation_hash=basis.relation_hash
+                    )
+                    bookkeeping.set_mark(sconn, key, "events", built)
                 return
             window, first_day = plan.window, plan.first_day
             if plan.added:
@@ -534,7 +555,14 @@ class _Puller:
                 if unknown_day is not None and unknown_day < oldest:
                     unknown_day = None
                 last_id = read.last_id if newest else (mark.last_id if mark else None)
-                new_mark = bookkeeping.Mark(new_time, last_id, users_day, unknown_day)
+                new_mark = bookkeeping.Mark(
+                    new_time,
+                    last_id,
+                    users_day,
+                    unknown_day,
+                    basis.timezone,
+                    basis.relation_hash,
+                )
                 bookkeeping.set_mark(sconn, key, "events", new_mark)
                 report.watermark = new_mark.time
             self.progress("events", self._counts())

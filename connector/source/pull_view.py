@@ -82,6 +82,8 @@ def _replaced(report: PullReport) -> str:
     if report.added_after is not None:
         return "none (new events added to the rollups)"
     if report.replaced_from is None:
-        return "all (full pull)"
+        return (
+            f"all ({report.rebuilt}: rebuilding all days)" if report.rebuilt else "all (full pull)"
+        )
     unchanged = f" ({report.unchanged_days} unchanged before it)" if report.unchanged_days else ""
     return f"from {report.replaced_from}{unchanged}"

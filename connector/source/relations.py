@@ -88,6 +88,15 @@ class SourceRelations:
     events: Relation
 
 
+def relation_text(rel: Relation, dialect: sa.Dialect) -> str:
+    """The relation's SQL as the source runs it, with the values it binds: two relations read
+    alike exactly when their texts are equal (the SQL alone can be the same for two epoch
+    units, which differ only in a bound number)."""
+    compiled = rel.query.compile(dialect=dialect)
+    params = sorted((name, repr(value)) for name, value in compiled.params.items())
+    return f"{compiled}\x00{params!r}"
+
+
 def source_key(preset: str, url: sa.URL) -> str:
     """A stable short name for a source (credentials excluded), for its watermarks."""
     bare = url.set(username=None, password=None).render_as_string(hide_password=False)

@@ -37,6 +37,9 @@ class PullReport:
     replaced_from: date | None = None  # first local day whose rollups were replaced
     added_after: datetime | None = None  # events later than this added, no day re-read
     reread: bool = True  # False: nothing in the source changed, no rollup was replaced
+    # Why every rollup was rebuilt though no full pull was asked for (the time zone or the
+    # events relation changed since they were built), or None.
+    rebuilt: str | None = None
     unchanged_days: int = 0  # days of the late window found unchanged, so not re-read
     watermark: datetime | None = None
     quarantined: Counter[str] = field(default_factory=Counter)

@@ -29,12 +29,16 @@ class Mark:
 
     Events only: `users_day`, the local day whose users per event name the store holds
     (`event_users`), so events past the mark on that day can be added without a re-read;
-    `unknown_day`, the earliest day read with events of accounts the store did not know."""
+    `unknown_day`, the earliest day read with events of accounts the store did not know;
+    `timezone` and `relation_hash`, what the stored rollups were built with (the zone of
+    their days, a digest of the events relation read), None where a store kept none."""
 
     time: datetime | None
     last_id: str | None = None
     users_day: date | None = None
     unknown_day: date | None = None
+    timezone: str | None = None
+    relation_hash: str | None = None
 
 
 def start_run(engine: sa.Engine, run_id: str, kind: str) -> None:
@@ -87,6 +91,8 @@ def get_mark(conn: sa.Connection, source: str, stream: str) -> Mark | None:
             WATERMARKS.c.last_id,
             WATERMARKS.c.users_day,
             WATERMARKS.c.unknown_day,
+            WATERMARKS.c.timezone,
+            WATERMARKS.c.relation_hash,
         ).where(WATERMARKS.c.source == source, WATERMARKS.c.stream == stream)
     ).first()
     if row is None:
@@ -107,6 +113,8 @@ def set_mark(conn: sa.Connection, source: str, stream: str, mark: Mark) -> None:
                 "last_id": mark.last_id,
                 "users_day": mark.users_day,
                 "unknown_day": mark.unknown_day,
+                "timezone": mark.timezone,
+                "relation_hash": mark.relation_hash,
                 "updated_at": now(),
             }
         ],

@@ -384,6 +384,10 @@ class Watermark(StoreModel, table=True):
     # The earliest day read with events of accounts the store did not know (events only):
     # re-read when new accounts arrive, so those events are counted after all.
     unknown_day: date | None = Field(default=None, nullable=True)
+    # What the stored rollups were built with (events only): the time zone of their days and
+    # a digest of the events relation read; a pull that finds either changed rebuilds them.
+    timezone: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    relation_hash: str | None = Field(default=None, sa_type=sa.String(32), nullable=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
