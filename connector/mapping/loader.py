@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connector.config import Settings
 from connector.errors import ConfigError, Problem
@@ -747,7 +748,16 @@ def mapping_path(settings: Settings) -> Path:
 
 def load_mapping(settings: Settings) -> SalesforceMapping:
     """Load and validate the mapping the configuration points at."""
-    return parse_mapping(load_yaml(mapping_path(settings)))
+    return in_zone(parse_mapping(load_yaml(mapping_path(settings))), settings.zone)
+
+
+def in_zone(mapping: SalesforceMapping, zone: ZoneInfo) -> SalesforceMapping:
+    """The mapping with its Task rules showing times in `zone` (the configured time zone)."""
+    objects = {
+        name: replace(obj, tasks=tuple(replace(t, tz=zone) for t in obj.tasks))
+        for name, obj in mapping.objects.items()
+    }
+    return SalesforceMapping(mapping.path, objects)
 
 
 def with_tag_values(mapping: SalesforceMapping, tags: Collection[str]) -> SalesforceMapping:
@@ -808,4 +818,4 @@ def load_mapping_for_org(settings: Settings) -> SalesforceMapping:
     mapping, problems = load_with_rules(settings)
     if problems or mapping is None:
         raise ConfigError(problems)
-    return mapping
+    return in_zone(mapping, settings.zone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from connector.mapping.fieldtypes import FieldType
 from connector.metrics.rules.compile import Expression
@@ -110,6 +111,7 @@ class TaskRule:
     priority: str = "Normal"
     assignee: str = "owner"  # csm | owner
     where: str = ""
+    tz: ZoneInfo | None = None  # the zone times in the text are shown in (the configured one)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connector.mapping.schema import TaskRule
 from connector.mapping.templates import render
@@ -32,11 +33,17 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_task(rule: TaskRule, values: Mapping[str, Any], *, today: date) -> TaskText:
-    """The Task for one record whose values make `rule` hold; due `due_in_days` after today."""
+def render_task(
+    rule: TaskRule, values: Mapping[str, Any], *, today: date, tz: ZoneInfo | None = None
+) -> TaskText:
+    """The Task for one record whose values make `rule` hold; due `due_in_days` after today.
+
+    Times in the text read in `tz`, else the rule's (the configured time zone), else UTC.
+    """
+    zone = tz or rule.tz
     return TaskText(
-        subject=_fit(" ".join(render(rule.subject, values).split()), SUBJECT_MAX),
-        description=_fit(render(rule.description, values).strip(), DESCRIPTION_MAX),
+        subject=_fit(" ".join(render(rule.subject, values, zone).split()), SUBJECT_MAX),
+        description=_fit(render(rule.description, values, zone).strip(), DESCRIPTION_MAX),
         due_date=today + timedelta(days=rule.due_in_days),
         priority=rule.priority,
     )

@@ -2,16 +2,20 @@
 
 A placeholder names a source (metric, account field, output, `attributes.<column>`);
 `{{` and `}}` are literal braces. Checked at load time, rendered per record without eval.
+Times read as a person writes them, in the configured time zone: `2026-12-04 15:49 UTC`, or
+just the day (`2026-12-10`) when the time is midnight there.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from connector.mapping.sources import read_source
+from connector.mapping.sources import read_source, source_info
+from connector.mapping.transforms import TransformError, to_datetime
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -50,13 +54,31 @@ def placeholders(template: str) -> list[tuple[str, int]]:
     return found
 
 
-def _text(value: Any) -> str:
+def _when(value: datetime, tz: ZoneInfo | None) -> str:
+    """A time in the zone: the day alone at midnight, else day, hour and minute and the zone."""
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz or UTC)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _time(value: Any, tz: ZoneInfo | None) -> Any:
+    """A time source's value (often ISO text, as scoring stores it) as an aware datetime."""
+    if value is None or isinstance(value, datetime) or not isinstance(value, str):
+        return value
+    try:
+        return to_datetime(value, UTC)
+    except TransformError:
+        return value
+
+
+def _text(value: Any, tz: ZoneInfo | None = None) -> str:
     if value is None:
         return EMPTY
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return _when(value, tz)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
@@ -66,8 +88,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill the placeholders from `values`; a missing or null value reads "n/a"."""
+def render(template: str, values: Mapping[str, Any], tz: ZoneInfo | None = None) -> str:
+    """Fill the placeholders from `values`; a missing or null value reads "n/a". Times are
+    shown in `tz` (UTC when not given)."""
 
     def repl(m: re.Match[str]) -> str:
         token = m.group(0)
@@ -75,6 +98,11 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             return token[0]
         if m.group(1) is None:
             return token
-        return _text(read_source(values, m.group(1).strip()))
+        name = m.group(1).strip()
+        value = read_source(values, name)
+        info = source_info(name)
+        if info is not None and info.kind == "time":
+            value = _time(value, tz)
+        return _text(value, tz)
 
     return _TOKEN.sub(repl, template)

@@ -172,3 +172,39 @@ def test_render_task_from_the_shipped_rule() -> None:
     assert text.priority == "High"
     long = render_task(rule, {"name": "x" * 300}, today=date(2024, 5, 28))
     assert len(long.subject) == 255
+
+
+def test_the_shipped_poor_health_task_reads_without_repeating_the_rank_or_raw_iso_times() -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from connector.config import load_settings
+    from connector.mapping import load_mapping, render_task
+    from connector.mapping.loader import in_zone
+
+    mapping = load_mapping(load_settings(None))
+    rule = next(r for r in mapping.task_rules if r.name == "health_turned_poor")
+    values = {
+        "name": "Arbor Learning",
+        "health_reason": "Poor: not used in the last 14 days",
+        "active_users_30d": 0,
+        "licenses": 5,
+        "last_active_at": "2026-12-04T15:49:06+00:00",  # as scoring stores it
+    }
+    text = render_task(rule, values, today=date(2026, 12, 5))
+    assert "is now ranked Poor: not used in the last 14 days." in text.description
+    assert "Poor: Poor" not in text.description
+    assert "last active 2026-12-04 15:49 UTC." in text.description
+    assert "T15:49:06" not in text.description
+    # in the configured time zone (rules loaded for a config carry it)
+    berlin = next(
+        r
+        for r in in_zone(mapping, ZoneInfo("Europe/Berlin")).task_rules
+        if r.name == "health_turned_poor"
+    )
+    text = render_task(berlin, values, today=date(2026, 12, 5))
+    assert "last active 2026-12-04 16:49 CET." in text.description
+    # a time at midnight there reads as the day
+    hot = next(r for r in mapping.task_rules if r.name == "hot_trial")
+    text = render_task(hot, {"trial_ends_at": "2026-12-10T00:00:00+00:00"}, today=date(2026, 12, 5))
+    assert "ends on 2026-12-10 and" in text.description
