@@ -5,6 +5,10 @@ and compare them with the acknowledged values. Drift has three usual causes: a l
 person editing the field by hand, a trigger or flow rewriting it. `repair` re-sends exactly
 the drifted fields through the ordinary executor (outbox, results recorded).
 
+With `salesforce.tags_mode: merge` (the default) people may add their own values to the tags
+field: only the connector's tags are checked there (each it pushed is present, none of its
+others is), and a repair keeps the values set by hand, as a push does.
+
 How the records are read, whichever costs fewer API calls:
 - REST SOQL, `WHERE Id IN (…)` with `SOQL_IDS_PER_QUERY` Ids a query: one call per chunk
   (the Ids keep the query URL well under the 16 KB a GET allows, and a chunk is below the
@@ -20,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,9 +33,10 @@ import sqlalchemy as sa
 from connector.config import Settings
 from connector.errors import FatalError
 from connector.logs import get_logger
-from connector.mapping import load_mapping
+from connector.mapping import load_mapping_for_org
 from connector.plan.model import FieldChange, ObjectPlan, Plan, RecordChange, Target
 from connector.push.executor import Executor, PushReport
+from connector.push.tags import merged
 from connector.salesforce import bulk_query
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.lookups import chunks, in_list
@@ -200,15 +205,41 @@ def _read_bulk(
     return found
 
 
-def _mapped_fields(settings: Settings) -> dict[str, set[str]]:
-    mapping = load_mapping(settings)
+@dataclass(frozen=True)
+class MergedTags:
+    """An object's tags field in `tags_mode: merge`, and every tag value the connector writes."""
+
+    field: str
+    vocabulary: frozenset[str]  # lower-cased
+
+    def differ(self, expected: Any, actual: Any) -> bool:
+        """True when the connector's own tags in `actual` are not exactly `expected`'s (values
+        set by hand are not the connector's business)."""
+        want = {v.lower() for v in normalise(expected, "multipicklist")}
+        own = self.vocabulary | want
+        have = {v.lower() for v in normalise(actual, "multipicklist")} & own
+        return want != have
+
+    def repaired(self, expected: Any, actual: Any) -> str | None:
+        """What a repair sends: the connector's tags plus the values set by hand."""
+        return merged(expected, actual, self.vocabulary)
+
+
+def _mapped_fields(settings: Settings) -> tuple[dict[str, set[str]], dict[str, MergedTags]]:
+    """Per object, the mapped fields; and, in merge mode, its tags field and tag vocabulary."""
+    mapping = load_mapping_for_org(settings)
     out: dict[str, set[str]] = {}
+    tags: dict[str, MergedTags] = {}
     for sobject, obj in mapping.objects.items():
         names = {f.field for f in obj.fields}
         if obj.tags_field:
             names.add(obj.tags_field)
+            declared = obj.field(obj.tags_field)
+            if settings.salesforce.tags_mode == "merge" and declared is not None:
+                vocabulary = frozenset(v.lower() for v in declared.values)
+                tags[sobject] = MergedTags(declared.field, vocabulary)
         out[sobject] = names
-    return out
+    return out, tags
 
 
 def compare(
@@ -218,8 +249,10 @@ def compare(
     types: Mapping[str, tuple[str, int | None]],
     fields: Iterable[str],
     report: VerifyReport,
+    tags: MergedTags | None = None,
 ) -> None:
-    """Add to `report` every field whose value Salesforce holds differs from the store's."""
+    """Add to `report` every field whose value Salesforce holds differs from the store's
+    (for a merged tags field, only the connector's own tags are compared)."""
     wanted = set(fields)
     for (obj, key), state in sorted(pushed.items()):
         if obj != sobject or not state.salesforce_id:
@@ -234,7 +267,13 @@ def compare(
                 continue
             report.fields[sobject] = report.fields.get(sobject, 0) + 1
             ftype, scale = types[name]
-            if normalise(expected, ftype, scale) != normalise(row.get(name), ftype, scale):
+            if tags is not None and name == tags.field:
+                differs = tags.differ(expected, row.get(name))
+            else:
+                differs = normalise(expected, ftype, scale) != normalise(
+                    row.get(name), ftype, scale
+                )
+            if differs:
                 report.drift.append(
                     Drift(sobject, key, state.salesforce_id, name, expected, row.get(name))
                 )
@@ -254,7 +293,8 @@ def verify(
     report = VerifyReport()
     pushed = pushlog.load_pushed(engine)
     calls_before = client.total_calls
-    for sobject, mapped in sorted(_mapped_fields(settings).items()):
+    mapped_fields, merged_tags = _mapped_fields(settings)
+    for sobject, mapped in sorted(mapped_fields.items()):
         states = {k: v for k, v in pushed.items() if k[0] == sobject and v.salesforce_id}
         if not states:
             continue
@@ -272,7 +312,7 @@ def verify(
             if how == "bulk"
             else _read_soql(client, sobject, fields, ids)
         )
-        compare(sobject, states, held, types, fields, report)
+        compare(sobject, states, held, types, fields, report, merged_tags.get(sobject))
     report.api_calls = client.total_calls - calls_before
     log.info(
         "verify.checked",
@@ -282,22 +322,36 @@ def verify(
         api_calls=report.api_calls,
     )
     if repair and report.drift:
-        report.repair = repair_drift(settings, engine, client, report.drift, run_id=run_id)
+        report.repair = repair_drift(
+            settings, engine, client, report.drift, run_id=run_id, tags=merged_tags
+        )
         report.api_calls = client.total_calls - calls_before
     return report
 
 
-def repair_plan(drift: Sequence[Drift], bulk_threshold: int) -> Plan:
-    """A Plan that writes exactly the drifted fields back, one update per record."""
+def repair_plan(
+    drift: Sequence[Drift],
+    bulk_threshold: int,
+    tags: Mapping[str, MergedTags] | None = None,
+) -> Plan:
+    """A Plan that writes exactly the drifted fields back, one update per record; a merged
+    tags field gets the connector's tags plus the values set by hand."""
     by_record: dict[tuple[str, str, str], list[FieldChange]] = {}
+    kept: dict[tuple[str, str, str], dict[str, Any]] = {}
     for d in drift:
-        by_record.setdefault((d.sobject, d.key, d.salesforce_id), []).append(
-            FieldChange(d.field, d.actual, d.expected)
-        )
+        ref = (d.sobject, d.key, d.salesforce_id)
+        by_record.setdefault(ref, []).append(FieldChange(d.field, d.actual, d.expected))
+        merging = (tags or {}).get(d.sobject)
+        if merging is not None and d.field == merging.field:
+            kept.setdefault(ref, {})[d.field] = merging.repaired(d.expected, d.actual)
     objects: dict[str, list[RecordChange]] = {}
-    for (sobject, key, sf_id), changes in sorted(by_record.items()):
+    for ref, changes in sorted(by_record.items()):
+        sobject, key, sf_id = ref
         target = Target(sobject, key, salesforce_id=sf_id)
-        objects.setdefault(sobject, []).append(RecordChange(target, "update", tuple(changes)))
+        change = RecordChange(target, "update", tuple(changes))
+        if ref in kept:
+            change = replace(change, sent_instead=kept[ref])
+        objects.setdefault(sobject, []).append(change)
     return Plan(
         objects=tuple(
             ObjectPlan(s, tuple(c), use_bulk=len(c) >= bulk_threshold)
@@ -313,6 +367,7 @@ def repair_drift(
     drift: Sequence[Drift],
     *,
     run_id: str,
+    tags: Mapping[str, MergedTags] | None = None,
 ) -> PushReport:
     """Re-send the drifted fields under the push lease, recorded like any push."""
     from connector.pipeline import PUSH_LEASE, acquire_push_lease, holder_name
@@ -325,7 +380,7 @@ def repair_drift(
             "run `connector verify --repair` again when its run has finished."
         )
     try:
-        plan = repair_plan(drift, settings.salesforce.bulk_threshold)
+        plan = repair_plan(drift, settings.salesforce.bulk_threshold, tags)
         executor = Executor(client, engine, run_id, settings.salesforce)
         result = executor.push(plan)
     finally:

@@ -43,6 +43,10 @@ def rest_update(t: Trial, sobject: str, record_id: str, values: dict[str, Any]) 
     assert response.status_code == 204, response.text
 
 
+# accounts other tests change behind the connector's back
+TOUCHED = {"acc_00001", "acc_00002", "acc_00003", "acc_00004"}
+
+
 def pushed_account(t: Trial, key: str = "acc_00001") -> str:
     return next(r["Id"] for r in t.sandbox.org.rows("Account") if r.get(t.template.match_field)
                 == key)  # fmt: skip
@@ -116,6 +120,41 @@ def test_bulk_query_reads_the_same_as_soql(synced: Trial) -> None:
     assert {d.field for d in by_soql.drift} == {"Product_Tags__c", "DAU_MAU__c"}
     check(synced, repair=True)
     assert check(synced, method="bulk").clean
+
+
+def test_tags_set_by_hand_are_not_drift_and_a_repair_keeps_them(synced: Trial) -> None:
+    # tags_mode: merge (the default): a person may add their own values to the tags field
+    row = next(
+        r
+        for r in sorted(synced.sandbox.org.rows("Account"), key=lambda r: str(r.get("Id")))
+        if r.get(synced.template.match_field)
+        and r.get("Product_Tags__c")
+        and r[synced.template.match_field] not in TOUCHED
+    )
+    account_id, key = row["Id"], row[synced.template.match_field]
+    ours = [v for v in row["Product_Tags__c"].split(";") if v]
+    rest_update(synced, "Account", account_id, {"Product_Tags__c": ";".join([*ours, "vip"])})
+    report = check(synced)
+    assert not [d for d in report.drift if d.key == key], report.as_dict()
+    assert main(["verify", "-c", str(synced.config)]) == 0
+    # one of the connector's tags removed by hand is drift; the repair puts it back and keeps
+    # the value set by hand
+    rest_update(synced, "Account", account_id, {"Product_Tags__c": ";".join([*ours[1:], "vip"])})
+    report = check(synced)
+    assert [(d.key, d.field) for d in report.drift] == [(key, "Product_Tags__c")]
+    check(synced, repair=True)
+    record = synced.sandbox.org.record(account_id)
+    assert record is not None
+    assert set(record[1]["Product_Tags__c"].split(";")) == {*ours, "vip"}
+    assert check(synced).clean
+    # a connector tag the account does not carry, added by hand, is drift too
+    stray = next(t for t in ("at-risk", "dormant", "onboarding") if t not in ours)
+    rest_update(synced, "Account", account_id, {"Product_Tags__c": ";".join([*ours, "vip", stray])})
+    assert [(d.key, d.field) for d in check(synced).drift] == [(key, "Product_Tags__c")]
+    check(synced, repair=True)
+    record = synced.sandbox.org.record(account_id)
+    assert record is not None
+    assert set(record[1]["Product_Tags__c"].split(";")) == {*ours, "vip"}
 
 
 def test_a_deleted_record_is_reported_missing(synced: Trial) -> None:
