@@ -28,6 +28,8 @@ from connector.mapping.schema import SalesforceMapping
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.errors import SalesforceRequestError
 from connector.source.check import source_problems
+from connector.source.generic import column_key_problems
+from connector.source.relations import GENERIC_COLUMNS
 from connector.yamlfile import load_yaml
 
 log = get_logger(__name__)
@@ -126,10 +128,16 @@ def run_check(
     mapping, problems = load_with_rules(settings)
     problems = path_problems(settings) + credential_problems(settings) + problems
     problems += schedule_problems(settings)
+    keys: list[Problem] = []
+    if settings.source.preset == "generic":
+        for table in GENERIC_COLUMNS:
+            keys += column_key_problems(settings, table)
+    problems += keys
     checked_source = ""
     if source:
         found, checked_source = source_problems(settings)
-        problems += found
+        named = {p.where for p in keys}  # a key named above is not named again
+        problems += [p for p in found if p.where not in named]
     if client is None or mapping is None:
         return CheckResult(problems, mapping, online=False, source=checked_source)
     client.connect()

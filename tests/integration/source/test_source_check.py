@@ -102,3 +102,13 @@ def test_column_renames_must_name_a_column_or_an_attribute_unlike_one(
     assert "did you mean 'licenses'?" in licences
     assert "account_id, name, status" in licences
     assert "looks like 'email'" in by_where["users.columns.emial)"]
+
+
+def test_a_misspelt_column_key_is_named_offline_and_once_online(sqlite_source: SourceDB) -> None:
+    sqlite_source.create_generic()
+    settings = sqlite_source.settings(tables={"events": {"columns": {"duraton_seconds": "d"}}})
+    for source in (False, True):
+        problems = run_check(settings, None, source=source).problems
+        named = [p for p in problems if "duraton_seconds" in p.where]
+        assert len(named) == 1, (source, problems)
+        assert "did you mean 'duration_seconds'?" in named[0].fix
