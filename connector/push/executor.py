@@ -27,6 +27,7 @@ from connector.config import SalesforceSettings
 from connector.errors import LimitReachedError, RetriableError
 from connector.logs import get_logger
 from connector.plan.model import ObjectPlan, Plan, RecordChange, TaskAction
+from connector.push import missing_ids
 from connector.push.batching import AdaptiveBatch
 from connector.salesforce import bulk, collections, lookups
 from connector.salesforce.client import SalesforceClient
@@ -155,14 +156,16 @@ def _outcome(change: RecordChange, key: str, result: RecordResult, status: str) 
     )
 
 
-def _task_deleted(result: RecordResult) -> bool:
-    """True when an update by Id failed because the record is no longer in Salesforce."""
+def _record_missing(result: RecordResult) -> bool:
+    """True when an update by Id failed because the Id names no record (deleted, merged away,
+    never in this org)."""
     if result.ok or not result.errors:
         return False
     error = result.errors[0]
     if error.code in ("ENTITY_IS_DELETED", "NOT_FOUND"):
         return True
-    return error.code == "INVALID_CROSS_REFERENCE_KEY" and set(error.fields) <= {"Id"}
+    about_id = set(error.fields) <= {"Id"}
+    return about_id and error.code in ("INVALID_CROSS_REFERENCE_KEY", "MALFORMED_ID")
 
 
 class _Stopped(Exception):
@@ -183,6 +186,7 @@ class Executor:
         sleep: Callable[[float], None] = time.sleep,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        external_ids: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.engine = engine
@@ -194,6 +198,11 @@ class Executor:
         self.report = PushReport()
         self.stop = stop
         self._rng = random.Random(run_id)
+        # sObject → its mapped External ID field: records addressed by a Salesforce Id that
+        # names nothing are re-addressed by it
+        self.external_ids = dict(external_ids or {})
+        # (sObject, product key) → the Id this push found to name no record
+        self._missing: dict[tuple[str, str], str] = {}
 
     # -- entry point ----------------------------------------------------------------------
     def push(self, plan: Plan) -> PushReport:
@@ -223,10 +232,16 @@ class Executor:
         max_size = 1 if self.settings.serial else self.settings.batch_size
         batch = AdaptiveBatch(max_size=max_size)
         for op, changes in _by_operation(obj.changes).items():
-            keys = {id(c): record_key(c) for c in changes}
-            self._write_outbox(obj.sobject, op, changes, keys, [_wire(c) for c in changes])
-            external = changes[0].target.external_field if op == "upsert" else None
-            self._send_collections(obj.sobject, op, changes, keys, batch, external)
+            self._collections_op(obj.sobject, op, changes, batch)
+
+    def _collections_op(
+        self, sobject: str, op: str, changes: Sequence[RecordChange], batch: AdaptiveBatch
+    ) -> None:
+        keys = {id(c): record_key(c) for c in changes}
+        self._write_outbox(sobject, op, changes, keys, [_wire(c) for c in changes])
+        external = changes[0].target.external_field if op == "upsert" else None
+        moved = self._send_collections(sobject, op, changes, keys, batch, external)
+        self._readdress(sobject, moved, keys, batch)
 
     def _send_collections(
         self,
@@ -236,7 +251,10 @@ class Executor:
         keys: dict[int, str],
         batch: AdaptiveBatch,
         external: str | None,
-    ) -> None:
+    ) -> list[RecordChange]:
+        """Send in adaptive batches; returns the updates whose Id named no record and that
+        can be re-addressed by an External ID."""
+        moved: list[RecordChange] = []
         queue = deque(changes)
         attempts: Counter[int] = Counter()
         max_attempts = self.settings.max_retries + 1
@@ -278,6 +296,9 @@ class Executor:
                 if result.ok:
                     outcomes.append(_outcome(change, key, result, DONE))
                     continue
+                if self._readdressable(op, change, result):
+                    moved.append(change)
+                    continue
                 code, message = result.code or "", result.message
                 attempts[id(change)] += 1
                 retriable = result.action == Action.RETRY
@@ -294,6 +315,49 @@ class Executor:
                 queue.extendleft(reversed(requeue))
             else:
                 batch.succeeded()
+        return moved
+
+    def _readdressable(self, op: str, change: RecordChange, result: RecordResult) -> bool:
+        """An update by a Salesforce Id that names no record, for an object with an External
+        ID to fall back on."""
+        return (
+            op == "update"
+            and change.target.sobject in self.external_ids
+            and _record_missing(result)
+        )
+
+    def _readdress(
+        self,
+        sobject: str,
+        changes: Sequence[RecordChange],
+        keys: Mapping[int, str],
+        batch: AdaptiveBatch | None = None,
+    ) -> None:
+        """Send updates whose Salesforce Id named no record again, as upserts on the External
+        ID, and remember those Ids so later syncs go straight to the External ID."""
+        if not changes:
+            return
+        pushlog.supersede(self.engine, [keys[id(c)] for c in changes])
+        field = self.external_ids[sobject]
+        found = {c.target.key: str(c.target.salesforce_id) for c in changes}
+        self._missing.update({(sobject, k): v for k, v in found.items()})
+        missing_ids.remember(self.engine, sobject, found)
+        log.info("push.readdressed", sobject=sobject, records=len(changes), by=field)
+        moved = [
+            replace(
+                c,
+                target=replace(
+                    c.target, salesforce_id=None, external_field=field, external_value=c.target.key
+                ),
+                operation="upsert",
+            )
+            for c in changes
+        ]
+        if len(moved) > self.settings.bulk_threshold:
+            self._bulk_op(sobject, "upsert", moved)
+        else:
+            max_size = 1 if self.settings.serial else self.settings.batch_size
+            self._collections_op(sobject, "upsert", moved, batch or AdaptiveBatch(max_size))
 
     def _backoff(self, attempt: int) -> None:
         base = min(
@@ -302,6 +366,7 @@ class Executor:
         self.sleep(base + self._rng.uniform(0, self.client.retry.jitter_seconds))
 
     def _record(self, sobject: str, outcomes: Sequence[Outcome]) -> None:
+        outcomes = [self._with_missing_id(o) for o in outcomes]
         pushlog.record_outcomes(self.engine, self.run_id, outcomes)
         unmatched = [o.match_key for o in outcomes if o.reason == UNMATCHED]
         if unmatched:
@@ -316,7 +381,19 @@ class Executor:
             else:
                 self.report.failed[sobject] += 1
                 self.report.failures.append(o)
-        self.progress(sobject, len(outcomes))
+        if outcomes:
+            self.progress(sobject, len(outcomes))
+
+    def _with_missing_id(self, o: Outcome) -> Outcome:
+        """An unmatched record re-addressed by its External ID says its Id named nothing."""
+        sf_id = self._missing.get((o.sobject, o.match_key))
+        if o.reason != UNMATCHED or sf_id is None:
+            return o
+        return replace(
+            o,
+            message=f"the product database's Salesforce Id {sf_id} names no {o.sobject}, and "
+            f"{o.message}",
+        )
 
     # -- records via Bulk API 2.0 -----------------------------------------------------------
     def _write_outbox(
@@ -346,40 +423,47 @@ class Executor:
 
     def _push_bulk(self, obj: ObjectPlan) -> None:
         for op, changes in _by_operation(obj.changes).items():
-            self._check_stop()
-            keys = {id(c): record_key(c) for c in changes}
-            rows = [_wire(c) for c in changes]
-            key_column = self._write_outbox(obj.sobject, op, changes, keys, rows)
-            all_keys = list(keys.values())
+            self._bulk_op(obj.sobject, op, changes)
 
-            def on_job(job_id: str, all_keys: list[str] = all_keys) -> None:
-                pushlog.mark_sent(self.engine, all_keys, bulk_job_id=job_id)
-                self.report.bulk_jobs.append(job_id)
+    def _bulk_op(self, sobject: str, op: str, changes: Sequence[RecordChange]) -> None:
+        self._check_stop()
+        keys = {id(c): record_key(c) for c in changes}
+        rows = [_wire(c) for c in changes]
+        key_column = self._write_outbox(sobject, op, changes, keys, rows)
+        all_keys = list(keys.values())
 
-            self.report.sent[obj.sobject] += len(changes)
-            operation = {"update": "update", "create": "insert"}.get(op, "upsert")
-            _, results = bulk.ingest(
-                self.client,
-                obj.sobject,
-                operation,
-                rows,
-                key_column=key_column,
-                external_field=key_column if op == "upsert" else None,
-                on_job=on_job,
-                sleep=self.sleep,
-            )
-            self._record_bulk(obj.sobject, changes, rows, keys, key_column, results)
+        def on_job(job_id: str) -> None:
+            pushlog.mark_sent(self.engine, all_keys, bulk_job_id=job_id)
+            self.report.bulk_jobs.append(job_id)
+
+        self.report.sent[sobject] += len(changes)
+        operation = {"update": "update", "create": "insert"}.get(op, "upsert")
+        _, results = bulk.ingest(
+            self.client,
+            sobject,
+            operation,
+            rows,
+            key_column=key_column,
+            external_field=key_column if op == "upsert" else None,
+            on_job=on_job,
+            sleep=self.sleep,
+        )
+        moved = self._record_bulk(sobject, op, changes, rows, keys, key_column, results)
+        self._readdress(sobject, moved, keys)
 
     def _record_bulk(
         self,
         sobject: str,
+        op: str,
         changes: Sequence[RecordChange],
         rows: Sequence[Mapping[str, Any]],
         keys: dict[int, str],
         key_column: str,
         results: dict[str, RecordResult],
-    ) -> None:
+    ) -> list[RecordChange]:
+        """Record a job's results; returns the updates to re-address by External ID."""
         outcomes = []
+        moved: list[RecordChange] = []
         for change, row in zip(changes, rows, strict=True):
             ref = str(row[key_column])
             result = results.get(ref) or results.get(ref[:15])
@@ -398,10 +482,13 @@ class Executor:
                 )
             elif result.ok:
                 outcomes.append(_outcome(change, key, result, DONE))
+            elif self._readdressable(op, change, result):
+                moved.append(change)
             else:
                 retriable = result.action == Action.RETRY or result.code == "UNPROCESSED"
                 outcomes.append(_outcome(change, key, result, RETRY if retriable else FAILED))
         self._record(sobject, outcomes)
+        return moved
 
     def _finish_interrupted_bulk_jobs(self) -> None:
         """Poll jobs an interrupted run left behind and record their results."""
@@ -481,6 +568,13 @@ class Executor:
         """Fill in record Ids learned by this push and owners for Tasks assigned to them."""
         resolved: list[TaskAction] = []
         missing: dict[str, list[str]] = {}
+        # a record re-addressed by its External ID: its Id is the one the upsert acknowledged
+        actions = [
+            replace(a, task=replace(a.task, record_id=None))
+            if a.op == "create" and (a.task.sobject, a.task.key) in self._missing
+            else a
+            for a in actions
+        ]
         for a in actions:
             if a.op == "create" and not a.task.record_id:
                 missing.setdefault(a.task.sobject, []).append(a.task.key)
@@ -582,7 +676,7 @@ class Executor:
             log.warning("push.tasks_deferred", error=str(exc))
         outcomes = []
         for (a, key, _), okey, r in zip(chunk, okeys, results, strict=True):
-            if op == "update" and _task_deleted(r):
+            if op == "update" and _record_missing(r):
                 self._task_gone(a, key, r.message)
                 outcomes.append(Outcome(okey, "Task", a.task.key, DONE, None, code=r.code))
                 continue

@@ -21,6 +21,7 @@ from connector.logs import get_logger
 from connector.mapping import ObjectMapping, RecordShaper, SalesforceMapping, record_values
 from connector.mapping.tasks import render_task
 from connector.plan.model import Desired, DesiredTask, Skipped, Target
+from connector.push import missing_ids
 from connector.salesforce import lookups
 from connector.salesforce.client import SalesforceClient
 from connector.store import pushlog
@@ -117,28 +118,32 @@ def lead_values(
     return values
 
 
+def _product_id(obj: ObjectMapping, row: Mapping[str, Any], missing: str | None) -> str | None:
+    """The product database's Salesforce Id of an account, when the mapping matches by it and
+    it was not just found to name no record (the External ID takes over then)."""
+    sf_id = row.get("salesforce_id") if obj.match.salesforce_id else None
+    if not sf_id or (obj.match.external_id and missing_ids.same_id(missing, str(sf_id))):
+        return None
+    return str(sf_id)
+
+
 def _account_target(
     obj: ObjectMapping,
     account_id: str,
     row: Mapping[str, Any],
     by_domain: Mapping[str, list[str]],
     learned: Mapping[str, str],
+    missing: Mapping[str, str],
 ) -> Target | Skipped:
-    """How one account is addressed. With an External ID the record is upserted on it, and
-    its Id is the one Salesforce acknowledged (the product database's may be stale); without,
-    the product database's Salesforce Id, then the website domain."""
+    """How one account is addressed, in the order the mapping's `match` documents: by the
+    product database's Salesforce Id when it has one (updated by Id), else by the External ID
+    (upserted on it; its Id is the one Salesforce acknowledged), else by website domain."""
     match = obj.match
+    sf_id = _product_id(obj, row, missing.get(account_id))
+    if sf_id:
+        return Target("Account", account_id, sf_id)
     if match.external_id:
         return Target("Account", account_id, learned.get(account_id), match.external_id, account_id)
-    sf_id = row.get("salesforce_id") if match.salesforce_id else None
-    if sf_id:
-        return Target(
-            "Account",
-            account_id,
-            sf_id or None,
-            match.external_id,
-            account_id if match.external_id else None,
-        )
     if match.domain:
         domain = lookups.normalise_domain(row.get("domain"))
         found = by_domain.get(domain or "", [])
@@ -337,8 +342,11 @@ def prepare(
         )
         unmatched = pushlog.recently_unmatched(engine, "Account")
         learned = pushlog.salesforce_ids(engine, "Account", list(accounts))
+        missing = missing_ids.recent(engine, "Account")
         for account_id, row in accounts.items():
-            if account_id in unmatched:
+            if account_id in unmatched and not _product_id(
+                account_map, row, missing.get(account_id)
+            ):
                 prepared.skipped.append(
                     Skipped(
                         "Account",
@@ -349,7 +357,7 @@ def prepare(
                     )
                 )
                 continue
-            target = _account_target(account_map, account_id, row, by_domain, learned)
+            target = _account_target(account_map, account_id, row, by_domain, learned, missing)
             if isinstance(target, Skipped):
                 prepared.skipped.append(target)
                 continue

@@ -40,9 +40,10 @@ def make_plan(
     as_of: datetime,
     *,
     with_limits: bool = True,
+    mapping: SalesforceMapping | None = None,
 ) -> Plan:
     """The Plan for the store's current results (makes only read calls)."""
-    mapping = load_mapping_for_org(settings)
+    mapping = mapping or load_mapping_for_org(settings)
     prepared = prepare(settings, engine, client, mapping, as_of)
     remaining = limit = None
     if with_limits:
@@ -91,7 +92,8 @@ def push_once(
     own_client = client is None
     client = client or SalesforceClient(settings)
     try:
-        plan = make_plan(settings, engine, client, as_of, with_limits=False)
+        mapping = load_mapping_for_org(settings)
+        plan = make_plan(settings, engine, client, as_of, with_limits=False, mapping=mapping)
         if not force:
             check_guards(plan, plan_settings(settings))
         pushlog.record_skips(
@@ -114,6 +116,11 @@ def push_once(
             task_key_field=TASK_KEY_FIELD,
             progress=relay,
             stop=stop,
+            external_ids={
+                o.sobject: o.match.external_id
+                for o in mapping.objects.values()
+                if o.match.external_id
+            },
         )
         report = executor.push(plan)
         pushlog.record_tasks(
