@@ -95,6 +95,19 @@ def normalize_domain(value: Any) -> str | None:
     return text.removeprefix("www.") or None
 
 
+def licence_count(value: Any) -> int | None:
+    """A licence count as a whole number of 0 or more, from an integer, a float or decimal
+    with nothing after the point (`12.0`, a NUMERIC column's `12.00`) or such text; None for
+    anything else (`12.7`, `-1`, `ten`, NaN), which is a bad count rather than one to round."""
+    try:
+        number = Decimal(str(value).strip())
+        if number.is_nan() or number < 0 or number != number.to_integral_value():
+            return None
+        return int(number)
+    except (ValueError, ArithmeticError):
+        return None
+
+
 def _common(
     raw: Mapping[str, Any], columns: tuple[str, ...], extras: tuple[str, ...]
 ) -> tuple[dict[str, Any], list[Issue]]:
@@ -137,13 +150,10 @@ def account_row(
     licenses = raw.get("licenses")
     row["licenses"] = None
     if licenses not in (None, ""):
-        try:
-            count = int(Decimal(str(licenses).strip()))
-            if count < 0:
-                raise ValueError
-            row["licenses"] = count
-        except (ValueError, ArithmeticError):
+        count = licence_count(licenses)
+        if count is None:
             issues.append(("bad_licenses", f"licenses={licenses!r}"))
+        row["licenses"] = count
     sfid = row["salesforce_id"]
     if sfid is not None and not _SFID.fullmatch(sfid):
         issues.append(("bad_salesforce_id", f"salesforce_id={sfid!r}"))

@@ -33,14 +33,18 @@ class SourceDB:
         return settings_from_data({"timezone": timezone, "source": data}, None, {})
 
     def create_generic(
-        self, event_pk: bool = True, extra_account_columns: bool = True, updated_at: bool = False
+        self,
+        event_pk: bool = True,
+        extra_account_columns: bool = True,
+        updated_at: bool = False,
+        licenses_type: Any = sa.Integer,
     ) -> None:
         md = sa.MetaData(schema=self.schema)
         account_cols = [
             sa.Column("account_id", sa.String(64), primary_key=True),
             sa.Column("name", sa.String(255)),
             sa.Column("status", sa.String(32)),
-            sa.Column("licenses", sa.Integer),
+            sa.Column("licenses", licenses_type),
             sa.Column("plan", sa.String(64)),
             sa.Column("created_at", sa.DateTime),
             sa.Column("domain", sa.String(255)),

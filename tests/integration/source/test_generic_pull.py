@@ -355,6 +355,34 @@ def test_unparsable_text_timestamps_are_quarantined(
     )
 
 
+@pytest.mark.parametrize("licenses_type", [sa.Numeric(10, 2), sa.Float], ids=["numeric", "float"])
+def test_fractional_licence_counts_are_bad_not_truncated(
+    source_db: SourceDB, sqlite_store: sa.Engine, licenses_type: Any
+) -> None:
+    source_db.create_generic(licenses_type=licenses_type)
+    source_db.insert(
+        "accounts",
+        [
+            {**ACCOUNTS[0], "licenses": 12.7},
+            {**ACCOUNTS[1], "licenses": 12.0},
+            {**ACCOUNTS[2], "licenses": 3},
+        ],
+    )
+
+    report = pull(source_db.settings(), sqlite_store)
+
+    assert report.quarantined == {"accounts.bad_licenses": 1}
+    licences = {
+        a.account_id: a.licenses
+        for a in (store_accounts.get_account(sqlite_store, i) for i in ("a1", "a2", "a3"))
+        if a is not None
+    }
+    assert licences == {"a1": None, "a2": 12, "a3": 3}
+    with sqlite_store.connect() as conn:
+        kept = conn.execute(sa.text("SELECT row_key, reason FROM quarantine")).all()
+    assert kept == [("a1", "bad_licenses")]
+
+
 def test_accounts_rewritten_only_when_changed_and_updated_at_limits_the_read(
     source_db: SourceDB, sqlite_store: sa.Engine
 ) -> None:

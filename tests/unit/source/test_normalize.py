@@ -99,3 +99,23 @@ def test_licences_accept_numeric_text() -> None:
     )
     assert row is not None
     assert (row["licenses"], row["salesforce_id"], issues) == (12, "001000000000001AAA", [])
+
+
+@pytest.mark.parametrize(
+    "value", [12, 12.0, "12", " 12.0 ", Decimal("12.00"), Decimal("1.2E+1"), "0"]
+)
+def test_licences_that_are_whole_numbers_are_kept(value: object) -> None:
+    row, issues = account_row({"account_id": "a", "licenses": value}, ())
+    assert row is not None
+    assert issues == []
+    assert row["licenses"] == (0 if value == "0" else 12)
+
+
+@pytest.mark.parametrize(
+    "value", [12.7, "12.7", Decimal("12.70"), Decimal("0.5"), -1, "-3.0", "ten", "NaN", "inf"]
+)
+def test_licences_that_are_no_whole_number_are_bad_not_rounded(value: object) -> None:
+    row, issues = account_row({"account_id": "a", "licenses": value}, ())
+    assert row is not None
+    assert row["licenses"] is None
+    assert issues == [("bad_licenses", f"licenses={value!r}")]
