@@ -490,11 +490,13 @@ def sync(
 def verify(
     config: ConfigOption = None,
     repair: Annotated[bool, typer.Option(
-        "--repair", help="Write the pushed values back over the drifted fields.")] = False,
+        "--repair", help="Write the pushed values back over the drifted fields; look records "
+        "deleted in Salesforce up again and re-send them.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Read back what Salesforce holds for every record pushed and report fields that differ
-    (lost writes, manual edits, triggers); exits 1 while drift remains."""
+    (lost writes, manual edits, triggers) and records no longer there; exits 1 while drift
+    remains or a missing record is not matched again."""
     from connector.logs import new_run_id
     from connector.pipeline import open_store
     from connector.push.verify import verify as run_verify
@@ -509,9 +511,7 @@ def verify(
         console.print_json(json.dumps(report.as_dict(), default=str))
     else:
         console.print(render(report))
-    unrepaired = report.repair is None or any(report.repair.failed.values()) or any(
-        report.repair.retry_later.values())
-    if (report.drift and unrepaired) or report.missing:
+    if not report.settled:  # drift left unrepaired, or records missing and not matched again
         raise typer.Exit(1)
 
 

@@ -5,6 +5,11 @@ and compare them with the acknowledged values. Drift has three usual causes: a l
 person editing the field by hand, a trigger or flow rewriting it. `repair` re-sends exactly
 the drifted fields through the ordinary executor (outbox, results recorded).
 
+A record Salesforce no longer has (deleted, merged) is reported missing, and what was pushed to
+it is forgotten at once, with its open Tasks (deleted with it): the next push matches it again
+(by External ID, by email) and sends every field, or reports it unmatched. `repair` runs that
+push straight away.
+
 With `salesforce.tags_mode: merge` (the default) people may add their own values to the tags
 field: only the connector's tags are checked there (each it pushed is present, none of its
 others is), and a repair keeps the values set by hand, as a push does.
@@ -23,7 +28,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -86,10 +92,32 @@ class VerifyReport:
     unknown_fields: dict[str, list[str]] = field(default_factory=dict)  # not in describe
     api_calls: int = 0
     repair: PushReport | None = None
+    # missing records: open Tasks no longer counted open; with repair, the push that looked
+    # the records up again, and which of them it matched and wrote again
+    tasks_dropped: int = 0
+    resend: PushReport | None = None
+    rematched: list[Missing] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         return not self.drift and not self.missing
+
+    @property
+    def unresolved_missing(self) -> list[Missing]:
+        """Missing records not matched and written again (all of them without repair)."""
+        again = {(m.sobject, m.key) for m in self.rematched}
+        return [m for m in self.missing if (m.sobject, m.key) not in again]
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to do: no drift left unrepaired, no missing record left unmatched."""
+        repair = self.repair
+        repaired = (
+            repair is not None
+            and not any(repair.failed.values())
+            and not any(repair.retry_later.values())
+        )
+        return (not self.drift or repaired) and not self.unresolved_missing
 
     @property
     def repaired(self) -> int:
@@ -115,6 +143,12 @@ class VerifyReport:
             "missing": [
                 {"object": m.sobject, "key": m.key, "id": m.salesforce_id} for m in self.missing
             ],
+            "missing_tasks_dropped": self.tasks_dropped,
+            "missing_matched_again": (
+                [{"object": m.sobject, "key": m.key} for m in self.rematched]
+                if self.resend is not None
+                else None
+            ),
             "unknown_fields": self.unknown_fields,
             "api_calls": self.api_calls,
             "repaired": self.repaired if self.repair else None,
@@ -321,12 +355,95 @@ def verify(
         missing=len(report.missing),
         api_calls=report.api_calls,
     )
-    if repair and report.drift:
-        report.repair = repair_drift(
-            settings, engine, client, report.drift, run_id=run_id, tags=merged_tags
-        )
+    if report.missing:
+        report.tasks_dropped = forget_missing(engine, report.missing)
+    if repair and (report.drift or report.missing):
+        with _push_lease(engine):
+            if report.drift:
+                report.repair = repair_drift(
+                    settings,
+                    engine,
+                    client,
+                    report.drift,
+                    run_id=run_id,
+                    tags=merged_tags,
+                    leased=True,
+                )
+            if report.missing:
+                report.resend, report.rematched = resend_missing(
+                    settings, engine, client, report.missing, run_id=run_id
+                )
         report.api_calls = client.total_calls - calls_before
     return report
+
+
+def forget_missing(engine: sa.Engine, missing: Sequence[Missing]) -> int:
+    """Forget what was pushed to records Salesforce no longer has, so the next push matches
+    them again and sends every field; their open Tasks (deleted with them) are closed in the
+    store. Returns the Tasks closed."""
+    records = {(m.sobject, m.key) for m in missing}
+    pushlog.forget_pushed(engine, sorted(records))
+    keys = {m.key: m.sobject for m in missing}
+    gone = [
+        (t.key, t.rule, keys[t.key], "close", t.task_key, None, t.description, pushlog.DONE)
+        for (key, _), t in sorted(pushlog.open_tasks(engine).items())
+        if key in keys
+    ]
+    pushlog.record_tasks(engine, gone)
+    log.warning(
+        "verify.missing_forgotten",
+        records=[f"{s} {k}" for s, k in sorted(records)],
+        tasks_closed=len(gone),
+    )
+    return len(gone)
+
+
+def resend_missing(
+    settings: Settings,
+    engine: sa.Engine,
+    client: SalesforceClient,
+    missing: Sequence[Missing],
+    *,
+    run_id: str,
+) -> tuple[PushReport, list[Missing]]:
+    """Run an ordinary push (the caller holds the lease): it looks the missing records up
+    again and sends each one every field, or records it unmatched. Returns the push's report
+    and the missing records it matched and wrote again."""
+    from connector import clock
+    from connector.push.run import push_once
+
+    _, result, _, _ = push_once(settings, engine, run_id, as_of=clock.now(), client=client)
+    again: list[Missing] = []
+    for sobject in sorted({m.sobject for m in missing}):
+        keys = [m.key for m in missing if m.sobject == sobject]
+        found = pushlog.salesforce_ids(engine, sobject, keys)
+        again.extend(Missing(sobject, k, found[k]) for k in keys if k in found)
+    log.info(
+        "verify.missing_resent",
+        matched_again=len(again),
+        still_missing=len(missing) - len(again),
+        ok=dict(result.ok),
+        failed=dict(result.failed),
+    )
+    return result, again
+
+
+@contextmanager
+def _push_lease(engine: sa.Engine) -> Iterator[None]:
+    """Hold the store's push lease, so a repair never races a daemon's push."""
+    from connector.pipeline import PUSH_LEASE, acquire_push_lease, holder_name
+    from connector.store import lease
+
+    if not acquire_push_lease(engine):
+        holder = lease.current(engine, PUSH_LEASE)
+        raise FatalError(
+            f"Another connector ({holder.holder if holder else '?'}) is pushing to this store; "
+            "run `connector verify --repair` again when its run has finished."
+        )
+    try:
+        yield
+    finally:
+        lease.release(engine, PUSH_LEASE, holder_name())
 
 
 def repair_plan(
@@ -368,22 +485,17 @@ def repair_drift(
     *,
     run_id: str,
     tags: Mapping[str, MergedTags] | None = None,
+    leased: bool = False,
 ) -> PushReport:
-    """Re-send the drifted fields under the push lease, recorded like any push."""
-    from connector.pipeline import PUSH_LEASE, acquire_push_lease, holder_name
-    from connector.store import lease
-
-    if not acquire_push_lease(engine):
-        holder = lease.current(engine, PUSH_LEASE)
-        raise FatalError(
-            f"Another connector ({holder.holder if holder else '?'}) is pushing to this store; "
-            "run `connector verify --repair` again when its run has finished."
-        )
-    try:
-        plan = repair_plan(drift, settings.salesforce.bulk_threshold, tags)
-        executor = Executor(client, engine, run_id, settings.salesforce)
-        result = executor.push(plan)
-    finally:
-        lease.release(engine, PUSH_LEASE, holder_name())
+    """Re-send the drifted fields under the push lease (taken here unless `leased`), recorded
+    like any push."""
+    if not leased:
+        with _push_lease(engine):
+            return repair_drift(
+                settings, engine, client, drift, run_id=run_id, tags=tags, leased=True
+            )
+    plan = repair_plan(drift, settings.salesforce.bulk_threshold, tags)
+    executor = Executor(client, engine, run_id, settings.salesforce)
+    result = executor.push(plan)
     log.info("verify.repaired", ok=dict(result.ok), failed=dict(result.failed))
     return result

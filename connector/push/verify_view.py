@@ -39,13 +39,34 @@ def render(report: VerifyReport) -> RenderableType:
         parts.append(table)
         if len(report.drift) > MAX_ROWS:
             parts.append(Text(f"… and {len(report.drift) - MAX_ROWS:,} more (see --json)."))
+    again = {(m.sobject, m.key): m.salesforce_id for m in report.rematched}
     for m in report.missing:
+        line = (
+            f"missing: {m.sobject} {m.key} ({m.salesforce_id}) is no longer in Salesforce "
+            "(deleted or merged)"
+        )
+        if report.resend is None:
+            line += (
+                "; what was pushed to it is forgotten, so the next sync looks it up again and "
+                "sends every field, or reports it unmatched."
+            )
+        elif (m.sobject, m.key) in again:
+            line += f"; matched again as {again[(m.sobject, m.key)]} and every field re-sent."
+        else:
+            line += (
+                "; looked up again and not found: it is reported unmatched (`connector status` "
+                "says how to match it)."
+            )
+        parts.append(Text(line, style="yellow"))
+    if report.tasks_dropped:
         parts.append(
             Text(
-                f"missing: {m.sobject} {m.key} ({m.salesforce_id}) is no longer in "
-                "Salesforce; the next sync matches it again or reports it unmatched."
+                f"{report.tasks_dropped} open Task(s) of missing records went with them and "
+                "are no longer counted open."
             )
         )
+    if report.missing and report.resend is None:
+        parts.append(Text("Run `connector verify --repair` to look them up and re-send them now."))
     for sobject, names in report.unknown_fields.items():
         parts.append(Text(f"not checked: {sobject} has no field {', '.join(names)} any more."))
     if report.repair is not None:

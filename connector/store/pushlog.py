@@ -420,3 +420,22 @@ def recently_unmatched(engine: sa.Engine, sobject: str) -> set[str]:
     known = dict(cache_get(engine, f"unmatched:{sobject}", float("inf")) or {})
     cutoff = now().timestamp() - UNMATCHED_RECHECK_SECONDS
     return {k for k, at in known.items() if datetime.fromisoformat(at).timestamp() > cutoff}
+
+
+def forget_pushed(engine: sa.Engine, records: Iterable[tuple[str, str]]) -> int:
+    """Forget what Salesforce acknowledged for records it no longer has (deleted or merged):
+    their values and Id, so the next push matches each again and sends every field.
+    `records` are (object, match key); returns the values forgotten."""
+    by_object: dict[str, list[str]] = defaultdict(list)
+    for sobject, key in records:
+        by_object[sobject].append(key)
+    forgotten = 0
+    with engine.begin() as conn:
+        for sobject, keys in by_object.items():
+            for chunk in batched(keys, 500):
+                forgotten += conn.execute(
+                    PUSH_STATE.delete().where(
+                        PUSH_STATE.c.object == sobject, PUSH_STATE.c.match_key.in_(chunk)
+                    )
+                ).rowcount
+    return forgotten

@@ -44,7 +44,7 @@ def rest_update(t: Trial, sobject: str, record_id: str, values: dict[str, Any]) 
 
 
 # accounts other tests change behind the connector's back
-TOUCHED = {"acc_00001", "acc_00002", "acc_00003", "acc_00004"}
+TOUCHED = {"acc_00001", "acc_00002", "acc_00003", "acc_00004", "acc_00006"}
 
 
 def pushed_account(t: Trial, key: str = "acc_00001") -> str:
@@ -162,6 +162,88 @@ def test_a_deleted_record_is_reported_missing(synced: Trial) -> None:
     synced.sandbox.org.delete("Account", account_id, user_id=synced.sandbox.user_id)
     report = check(synced)
     assert [(m.sobject, m.key) for m in report.missing] == [("Account", "acc_00003")]
+
+
+def open_task_rules(t: Trial, key: str) -> list[str]:
+    engine = open_store(load_settings(t.config))
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT rule FROM tasks WHERE record_id = ? AND state = 'open'", (key,)
+            )
+            return [r[0] for r in rows]
+    finally:
+        engine.dispose()
+
+
+def account_with_an_open_task(t: Trial) -> str:
+    engine = open_store(load_settings(t.config))
+    try:
+        with engine.connect() as conn:
+            keys = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT record_id FROM tasks WHERE object = 'Account' AND state = 'open' "
+                    "ORDER BY record_id"
+                )
+            ]
+    finally:
+        engine.dispose()
+    return next(k for k in keys if k not in TOUCHED)
+
+
+def test_a_deleted_record_is_forgotten_so_the_next_push_looks_it_up_again(
+    synced: Trial, capsys: Any
+) -> None:
+    key = account_with_an_open_task(synced)
+    account_id = pushed_account(synced, key)
+    synced.sandbox.org.delete("Account", account_id, user_id=synced.sandbox.user_id)
+    config = str(synced.config)
+    assert main(["verify", "-c", config]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"missing: Account {key}" in out
+    assert "the next sync looks it up again and sends every field" in out
+    # the record's open Task went with it
+    assert open_task_rules(synced, key) == []
+    # the next push does not think Salesforce still holds the values: it looks the record up
+    # (by its External ID) and, finding none, reports it unmatched
+    settings = load_settings(synced.config)
+    engine = open_store(settings)
+    try:
+        report = run(settings, "push", as_of=AS_OF, store=engine)
+    finally:
+        engine.dispose()
+    assert report.push is not None
+    assert key in [f.match_key for f in report.push.failures if f.reason == "unmatched"]
+    # and verify no longer reports it missing: it is unmatched, as the push said
+    assert key not in {m.key for m in check(synced).missing}
+
+
+def test_repair_re_sends_a_deleted_record_once_it_can_be_matched_again(
+    synced: Trial, capsys: Any
+) -> None:
+    key = "acc_00006"
+    old_id = pushed_account(synced, key)
+    before = synced.sandbox.org.record(old_id)
+    assert before is not None
+    # merged away in Salesforce: the surviving record carries the External ID, none of our fields
+    synced.sandbox.org.delete("Account", old_id, user_id=synced.sandbox.user_id)
+    survivor = synced.sandbox.org.create(
+        "Account",
+        {"Name": "Survivor", synced.template.match_field: key},
+        user_id=synced.sandbox.user_id,
+    )
+    assert main(["verify", "-c", str(synced.config), "--repair"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"missing: Account {key}" in out
+    assert f"matched again as {survivor.id}" in out
+    record = synced.sandbox.org.record(survivor.id)
+    assert record is not None
+    for name in ("Engagement_Score__c", "Lifecycle_Stage__c", "Last_Active__c"):
+        assert record[1].get(name) == before[1].get(name), name
+    report = check(synced)
+    assert key not in {m.key for m in report.missing}
+    assert not [d for d in report.drift if d.key == key]
 
 
 def test_cli_exits_1_on_drift_and_0_after_repair(synced: Trial, capsys: Any) -> None:
