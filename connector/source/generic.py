@@ -63,16 +63,27 @@ def discover_columns(conn: sa.Connection, base: sa.FromClause, what: str, where:
         ) from None
 
 
+def select_text(select: str) -> str:
+    """A custom SELECT as it can be wrapped in a subquery: without the `;` (and whitespace)
+    that ends it, as written for the database's own client. A SELECT not ending in `;` is
+    kept exactly as written, so the relation it reads (and the rollups built through it,
+    `connector.source.rollup_basis`) stays the same."""
+    if not select.rstrip().endswith(";"):
+        return select
+    return re.sub(r"[\s;]+\Z", "", select)
+
+
 def _base(
     conn: sa.Connection, settings: Settings, name: str
 ) -> tuple[sa.FromClause, list[str], str, SourceTable]:
     spec = settings.source.tables.get(name) or SourceTable()  # type: ignore[call-overload]
     where = where_is(settings, "source", "tables", name)
     if spec.select:
-        probe = sa.text(spec.select).columns().subquery(f"{name}_probe")
+        select = select_text(spec.select)
+        probe = sa.text(select).columns().subquery(f"{name}_probe")
         described = f"the custom SELECT for {name}"
         cols = discover_columns(conn, probe, described, where)
-        base = sa.text(spec.select).columns(*[sa.column(c) for c in cols]).subquery(f"{name}_src")
+        base = sa.text(select).columns(*[sa.column(c) for c in cols]).subquery(f"{name}_src")
         return base, cols, described, spec
     table_name = spec.table or name
     schema = settings.source.db_schema

@@ -462,6 +462,36 @@ def test_renamed_columns_and_custom_select(
     assert named == {("o1", day, "open"): (2, 1)}
 
 
+def _qualified(db: SourceDB, table: str) -> str:
+    """A table's name as a custom SELECT on `db` writes it."""
+    if db.schema is None:
+        return table
+    quote = "`" if db.backend == "mysql" else '"'
+    return f"{quote}{db.schema}{quote}.{table}"
+
+
+@pytest.mark.parametrize("ending", [";", " ;\n", ";;  \n\t"])
+def test_custom_select_ending_in_a_semicolon_is_read(
+    source_db: SourceDB, sqlite_store: sa.Engine, ending: str
+) -> None:
+    events = make_events(40, seed=12)
+    seeded(source_db, events)
+    settings = source_db.settings(
+        tables={
+            "accounts": {"select": f"SELECT * FROM {_qualified(source_db, 'accounts')}{ending}"},
+            "events": {
+                "select": "SELECT event_id, account_id, user_id, event, module, occurred_at,"
+                f" duration_seconds FROM {_qualified(source_db, 'events')}{ending}"
+            },
+        }
+    )
+
+    report = pull(settings, sqlite_store)
+
+    assert (report.accounts_read, report.events_read) == (3, 40)
+    assert store_rollups(sqlite_store)[0] == expected_rollups(events, "UTC", {"a1", "a2", "a3"})[0]
+
+
 def test_configuration_mistakes_name_the_key(
     sqlite_source: SourceDB, sqlite_store: sa.Engine
 ) -> None:
