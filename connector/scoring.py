@@ -2,7 +2,8 @@
 
 The engine (connector.metrics) is pure; this module is the I/O around it. A first run (no
 metrics stored yet) reads the whole history so milestones are dated on the day they first
-held and daily snapshots are back-filled; later runs read only the window the rules need.
+held and daily snapshots are back-filled; later runs score the days since the previous run
+and read only those days plus the window the rules need (for a daily run: one window).
 """
 
 from __future__ import annotations
@@ -196,9 +197,15 @@ def build_inputs(
     evaluation_day = as_of.astimezone(zone).date()
     previous, last_as_of = _previous(engine)
     first, _ = usage_bounds(engine)
-    lookback = max(BASE_LOOKBACK_DAYS, rules.needs().lookback_days, 28) + WINDOW_MARGIN_DAYS
+    lookback = (
+        max(BASE_LOOKBACK_DAYS, rules.needs().lookback_days, rules.engagement.window_days, 28)
+        + WINDOW_MARGIN_DAYS
+    )
     backfill_from = first if not previous and first is not None else None
-    since = backfill_from or (evaluation_day - timedelta(days=lookback))
+    history_from = backfill_from or _checked_from(last_as_of, evaluation_day, zone)
+    # every day since the previous run is scored (milestones, snapshots), each with its
+    # windows: after a long pause this reaches back past the evaluation day's own window
+    since = backfill_from or (history_from - timedelta(days=lookback))
     accounts = _facts(engine)
     trial_ids = {a.account_id for a in accounts if a.status in TRIAL_STATUSES}
     trial_users = [
@@ -215,14 +222,15 @@ def build_inputs(
         trial_users=trial_users,
         previous=previous,
         previous_leads=_previous_leads(engine) if previous else {},
-        history_from=backfill_from or _checked_from(last_as_of, evaluation_day, zone),
+        history_from=history_from,
     )
     return inputs, backfill_from
 
 
 def _checked_from(last_as_of: datetime | None, evaluation_day: date, zone: Any) -> date:
-    """Milestones are checked on the days since the previous run (the evaluation day when it
-    ran today), so a skipped day is not missed and a daily run stays cheap."""
+    """Milestones and snapshots are checked on the days since the previous run (the
+    evaluation day when it ran yesterday or today), so a skipped day is not missed and a
+    daily run stays cheap."""
     if last_as_of is None:
         return evaluation_day
     return min(last_as_of.astimezone(zone).date() + timedelta(days=1), evaluation_day)
@@ -317,9 +325,9 @@ def run_scoring(
     attributes = {k for a in iter_accounts(engine) for k in (a.attributes or {})}
     rules = rules or load_rule_set(settings, attributes)
     inputs, backfill_from = build_inputs(engine, settings, rules, as_of)
-    evaluation_day = inputs.evaluation_day
-    snapshot_from = backfill_from or evaluation_day
-    output = score(inputs, rules, snapshot_from=snapshot_from)
+    # a snapshot for every day since the previous run (the evaluation day when it ran
+    # yesterday or today), so a paused daemon leaves no hole in the daily history
+    output = score(inputs, rules, snapshot_from=inputs.history_from)
     added, tags_added, tags_removed, history_rows = persist(
         engine, output, health_window_days(rules)
     )
