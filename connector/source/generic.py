@@ -43,8 +43,11 @@ def typed_null(name: str) -> Any:
     return sa.cast(sa.null(), _TYPED_NULLS.get(name, sa.String)).label(name)
 
 
-def discover_columns(conn: sa.Connection, base: sa.FromClause, what: str, where: str) -> list[str]:
-    """The column names of a table or SELECT, found by running it with no rows."""
+def discover_columns(
+    conn: sa.Connection, base: sa.FromClause, what: str, where: str, fix: str | None = None
+) -> list[str]:
+    """The column names of a table or SELECT, found by running it with no rows. `fix` is
+    what to do when it cannot be read (by default, what fixes a table's name)."""
     try:
         result = conn.execute(sa.select(sa.text("*")).select_from(base).where(sa.false()))
         return list(result.keys())
@@ -56,7 +59,8 @@ def discover_columns(conn: sa.Connection, base: sa.FromClause, what: str, where:
                 Problem(
                     where,
                     f"{what} cannot be read ({reason}).",
-                    "check the table name, source.schema and the reader's permissions, or "
+                    fix
+                    or "check the table name, source.schema and the reader's permissions, or "
                     "set source.tables.<name>.table / .select.",
                 )
             ]
@@ -82,7 +86,14 @@ def _base(
         select = select_text(spec.select)
         probe = sa.text(select).columns().subquery(f"{name}_probe")
         described = f"the custom SELECT for {name}"
-        cols = discover_columns(conn, probe, described, where)
+        key = f"source.tables.{name}.select"
+        fix = (
+            f"run the SELECT of {key} in the database's own client first, connected as the "
+            "user of source.url, and correct it there until it runs; then copy it back. "
+            "source.schema does not apply to a custom SELECT: name each table with its "
+            "schema where it needs one."
+        )
+        cols = discover_columns(conn, probe, described, where_is(settings, *key.split(".")), fix)
         base = sa.text(select).columns(*[sa.column(c) for c in cols]).subquery(f"{name}_src")
         return base, cols, described, spec
     table_name = spec.table or name

@@ -505,6 +505,25 @@ def test_configuration_mistakes_name_the_key(
         pull(sqlite_source.settings(tables={"users": {"table": "missing_table"}}), sqlite_store)
 
 
+def test_a_custom_select_that_fails_is_named_with_its_own_fix(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    source_db.create_generic()
+    settings = source_db.settings(tables={"events": {"select": "SELECT * FROM no_such_table"}})
+
+    with pytest.raises(ConfigError) as caught:
+        pull(settings, sqlite_store)
+
+    [problem] = caught.value.problems
+    assert problem.where == "configuration (source.tables.events.select)"
+    assert problem.message.startswith("the custom SELECT for events cannot be read (")
+    assert "no_such_table" in problem.message
+    assert "source.tables.events.select in the database's own client first" in problem.fix
+    # The table's remedies (its name, .table) do not apply to a SELECT.
+    assert "check the table name" not in problem.fix
+    assert "source.tables.<name>" not in problem.fix
+
+
 def test_pull_into_a_postgres_store(sqlite_source: SourceDB, postgres_store: sa.Engine) -> None:
     events = make_events(100, seed=5)
     seeded(sqlite_source, events)
