@@ -13,10 +13,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from connector.config import Settings
-from connector.errors import FatalError
+from connector.errors import ConnectorError, FatalError
 from connector.logs import get_logger
 from connector.mapping.check import fetch_describes
 from connector.mapping.loader import load_mapping_for_org
@@ -29,8 +32,10 @@ from connector.mapping.provision_plan import (
     tooling_object,
 )
 from connector.mapping.schema import SalesforceMapping
+from connector.salesforce import describes
 from connector.salesforce.client import SalesforceClient
 from connector.salesforce.errors import SalesforceRequestError
+from connector.store.engine import make_store_engine, store_url
 
 log = get_logger(__name__)
 
@@ -318,6 +323,35 @@ def apply_plan(
     client.forget_describe()
 
 
+def forget_stored_describes(settings: Settings, sobjects: Iterable[str]) -> list[str]:
+    """Make the next plan describe these objects afresh instead of using the describes the
+    store remembers (for a day); returns the objects forgotten. A store that does not exist
+    yet or cannot be opened remembers none, so there is nothing to forget."""
+    sobjects = sorted(set(sobjects))
+    if not sobjects:
+        return []
+    url = store_url(settings.store.url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and (
+        not database or database == ":memory:" or not Path(database).expanduser().exists()
+    ):
+        return []
+    try:
+        engine = make_store_engine(settings.store.url)
+    except (ConnectorError, sa.exc.SQLAlchemyError) as exc:
+        log.info("provision.describes_not_forgotten", reason=str(exc))
+        return []
+    try:
+        forgotten = describes.forget(engine, sobjects)
+    except sa.exc.SQLAlchemyError as exc:  # a store never migrated has no cache table
+        log.info("provision.describes_not_forgotten", reason=str(exc).splitlines()[0])
+        return []
+    finally:
+        engine.dispose()
+    log.info("provision.describes_forgotten", sobjects=forgotten)
+    return forgotten
+
+
 MAX_ROUNDS = 3  # fields hidden by field-level security show their picklists only once granted
 
 
@@ -340,11 +374,16 @@ def provision(
     if not apply or plan.empty or plan.problems:
         return result  # with problems, nothing is changed until the mapping is fixed
     current = plan
-    for _ in range(MAX_ROUNDS):
-        apply_plan(settings, client, current, field_ids, result)
-        current, field_ids = make_plan(settings, client, mapping)
-        if current.empty or current.problems:
-            break
+    changed: set[str] = set()
+    try:
+        for _ in range(MAX_ROUNDS):
+            changed.update(n.sobject for n in (*current.create, *current.values, *current.grants))
+            apply_plan(settings, client, current, field_ids, result)
+            current, field_ids = make_plan(settings, client, mapping)
+            if current.empty or current.problems:
+                break
+    finally:
+        forget_stored_describes(settings, changed)
     result.applied = True
     result.remaining = current
     log.info(

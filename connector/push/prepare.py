@@ -19,10 +19,11 @@ from connector import clock
 from connector.config import Settings
 from connector.logs import get_logger
 from connector.mapping import ObjectMapping, RecordShaper, SalesforceMapping, record_values
+from connector.mapping.describe_check import fields_by_name, missing_values
 from connector.mapping.tasks import render_task
 from connector.plan.model import Desired, DesiredTask, Skipped, Target
 from connector.push import missing_ids
-from connector.salesforce import lookups
+from connector.salesforce import describes, lookups
 from connector.salesforce.client import SalesforceClient
 from connector.store import pushlog
 from connector.store import results as store_results
@@ -31,7 +32,7 @@ from connector.store.models import Account, Metric, UserMetric
 
 log = get_logger(__name__)
 
-CACHE_SECONDS = 24 * 3600.0
+CACHE_SECONDS = describes.CACHE_SECONDS
 LEAD_MISS_RECHECK_SECONDS = 24 * 3600.0
 USER_METRICS = UserMetric.__table__  # type: ignore[attr-defined]
 
@@ -46,16 +47,33 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
-def describe(client: SalesforceClient, engine: sa.Engine, sobject: str) -> dict[str, Any]:
-    """The object's describe, from the store's cache when it is less than a day old."""
-    key = f"describe:{sobject}"
-    cached = pushlog.cache_get(engine, key, CACHE_SECONDS)
-    if cached is not None:
-        return dict(cached)
-    body = client.describe(sobject)
-    slim = {"name": body.get("name"), "fields": body.get("fields", [])}
-    pushlog.cache_put(engine, key, slim)
-    return slim
+def mapping_mismatches(obj: ObjectMapping) -> describes.Mismatches:
+    """What a describe lacks that the object's mapping writes: fields (`Field__c`) and the
+    picklist values the mapping declares (`Field__c=Value`)."""
+
+    def lacking(describe: dict[str, Any]) -> list[str]:
+        by_name = fields_by_name(describe)
+        out: list[str] = []
+        for f in obj.fields:
+            found = by_name.get(f.field.lower())
+            if found is None:
+                out.append(f.field)
+            else:
+                out.extend(f"{f.field}={v}" for v in missing_values(f, found))
+        return out
+
+    return lacking
+
+
+def describe(
+    client: SalesforceClient, engine: sa.Engine, sobject: str, obj: ObjectMapping | None = None
+) -> dict[str, Any]:
+    """The object's describe, from the store's cache when it is less than a day old and (given
+    the object's mapping) has every mapped field and picklist value, or lacks only what a
+    fresh describe confirmed missing."""
+    return describes.describe(
+        client, engine, sobject, mapping_mismatches(obj) if obj is not None else None
+    )
 
 
 def _facts(a: Account) -> dict[str, Any]:
@@ -323,7 +341,7 @@ def prepare(
     accounts = account_values(engine)
     account_map = mapping.get("Account")
     if account_map is not None and accounts:
-        shaper = RecordShaper(describe(client, engine, "Account"), settings.zone)
+        shaper = RecordShaper(describe(client, engine, "Account", account_map), settings.zone)
         by_domain: dict[str, list[str]] = {}
         if account_map.match.domain and not account_map.match.external_id:
             by_domain = lookups.accounts_by_domain(
@@ -371,7 +389,7 @@ def prepare(
     if lead_map is not None:
         leads = lead_values(engine, accounts)
         if leads:
-            shaper = RecordShaper(describe(client, engine, "Lead"), settings.zone)
+            shaper = RecordShaper(describe(client, engine, "Lead", lead_map), settings.zone)
             targets = _LeadFinder(client, engine, settings).targets(leads)
             create = settings.salesforce.create_leads
             for email, row in leads.items():
