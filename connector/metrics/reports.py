@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from connector.metrics.engine import ENGAGED_TRIAL_DAYS
 from connector.metrics.inputs import AccountFacts
 from connector.metrics.results import AccountResult, History
 
@@ -77,15 +78,24 @@ def health_by_segment(
 
 @dataclass(frozen=True)
 class MonthlyEvaluations:
-    """Trials started in a month, how many were engaged evaluations, and the ratio."""
+    """Trials started in a month, how many are still in progress (inside their evaluation
+    period), and of those whose period is over (decided): how many were engaged evaluations,
+    and the share. A trial in progress counts only once its period ends, engaged early or
+    not, so a month still being evaluated is not judged on its quickest trials alone."""
 
     month: str  # "2026-11"
     trials: int
-    engaged: int
+    engaged: int  # engaged evaluations among the decided trials
+    in_progress: int = 0
+
+    @property
+    def decided(self) -> int:
+        """Trials whose evaluation period is over."""
+        return self.trials - self.in_progress
 
     @property
     def ratio(self) -> float | None:
-        return self.engaged / self.trials if self.trials else None
+        return self.engaged / self.decided if self.decided else None
 
 
 def _trial_starts(
@@ -102,24 +112,37 @@ def _trial_starts(
             yield start.astimezone(zone).date(), bool(r.engaged_evaluation)
 
 
+def in_evaluation(start: date, as_of: date, days: int = ENGAGED_TRIAL_DAYS) -> bool:
+    """Whether a trial started on `start` is still inside its evaluation period (its first
+    `days` days, the evaluation day included) on the local day `as_of`."""
+    return (as_of - start).days < days
+
+
 def engaged_evaluations_by_month(
     results: Iterable[AccountResult],
     accounts: Iterable[AccountFacts],
     zone: ZoneInfo,
     usage_from: date | None = None,
+    as_of: date | None = None,
 ) -> list[MonthlyEvaluations]:
     """Per month of trial start: trials and engaged evaluations (≥ 3 active days in 14).
 
     Trials that started before `usage_from` (the first day of usage data) are left out: no
-    usage was recorded for their first days, so whether they were engaged is not known."""
+    usage was recorded for their first days, so whether they were engaged is not known.
+    `as_of` is the local day the results were scored for: a trial whose evaluation period
+    had not ended by then is in progress, neither a failure nor yet a success, and is left
+    out of the engaged count and the share (None: every trial's period is taken as over)."""
     months: dict[str, list[int]] = {}
     for start, engaged in _trial_starts(results, accounts, zone):
         if usage_from is not None and start < usage_from:
             continue
-        tally = months.setdefault(start.strftime("%Y-%m"), [0, 0])
+        tally = months.setdefault(start.strftime("%Y-%m"), [0, 0, 0])
         tally[0] += 1
-        tally[1] += int(engaged)
-    return [MonthlyEvaluations(m, t, e) for m, (t, e) in sorted(months.items())]
+        if as_of is not None and in_evaluation(start, as_of):
+            tally[2] += 1
+        else:
+            tally[1] += int(engaged)
+    return [MonthlyEvaluations(m, t, e, p) for m, (t, e, p) in sorted(months.items())]
 
 
 def trials_before_usage(

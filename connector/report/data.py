@@ -3,7 +3,9 @@ and the daily history, summarised by the pure functions of `connector.metrics.re
 
 Only what the usage data can tell is reported: trend days whose health windows reach back
 before the first day of usage data are left out (their ranks were judged on part of a
-window), and so are trials that started before it (their first days were not recorded)."""
+window), and so are trials that started before it (their first days were not recorded).
+Trials still inside their evaluation period are shown as in progress and left out of the
+engaged count and share until it ends: they have not failed (nor all succeeded) yet."""
 
 from __future__ import annotations
 
@@ -80,7 +82,13 @@ class PopulationReport:
                 for by, groups in self.by_segment.items()
             },
             "engaged_evaluations_by_month": [
-                {"month": m.month, "trials": m.trials, "engaged": m.engaged, "ratio": m.ratio}
+                {
+                    "month": m.month,
+                    "trials": m.trials,
+                    "engaged": m.engaged,
+                    "in_progress": m.in_progress,
+                    "ratio": m.ratio,
+                }
                 for m in self.evaluations
             ],
             "distributions": self.distributions,
@@ -171,8 +179,9 @@ def build_report(
     complete_from = usage_from + timedelta(days=window - 1) if usage_from else None
     trend: list[tuple[date, HealthSummary]] = []
     trend_from = None
-    if as_of is not None:
-        last = as_of.astimezone(zone).date()
+    scored_day = as_of.astimezone(zone).date() if as_of is not None else None
+    if scored_day is not None:
+        last = scored_day
         trend_from = last - timedelta(days=days - 1)
         history = history_of(engine, max(trend_from, complete_from or trend_from), last)
         if history is not None:
@@ -183,7 +192,9 @@ def build_report(
         health=health_report(results),
         trend=trend,
         by_segment={by: health_by_segment(results, facts, by) for by in SEGMENTS},
-        evaluations=engaged_evaluations_by_month(results, facts, zone, usage_from),
+        evaluations=engaged_evaluations_by_month(
+            results, facts, zone, usage_from, as_of=scored_day
+        ),
         distributions={name: dict(distribution(results, name)) for name in LABELLED},
         usage_from=usage_from,
         health_window_days=window,

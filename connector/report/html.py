@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from html import escape
 
+from connector.metrics.engine import ENGAGED_ACTIVE_DAYS, ENGAGED_TRIAL_DAYS
 from connector.metrics.reports import HealthSummary
 from connector.report import svg
 from connector.report.data import SEGMENT_TITLES, PopulationReport
-from connector.report.text import evaluations_note, trend_note
+from connector.report.text import evaluations_note, in_progress_note, trend_note
 
 MAX_MONTHS = 18
 
@@ -99,17 +100,18 @@ def render_html(report: PopulationReport, title: str = "Customer health report")
         parts.append(
             svg.paired_bars(
                 "Trials and engaged evaluations by month",
-                [(m.month, m.trials, m.engaged) for m in months],
+                [(m.month, m.trials, m.engaged, m.in_progress) for m in months],
             )
         )
         parts.append(
             _table(
-                ("month", "trials", "engaged", "share"),
+                ("month", "trials", "engaged", "in progress", "share"),
                 [
                     (
                         m.month,
                         str(m.trials),
                         str(m.engaged),
+                        str(m.in_progress),
                         "—" if m.ratio is None else f"{m.ratio:.0%}",
                     )
                     for m in months
@@ -117,8 +119,12 @@ def render_html(report: PopulationReport, title: str = "Customer health report")
             )
         )
         parts.append(
-            '<p class="muted">An engaged evaluation: at least 3 active days in the first 14.</p>'
+            f'<p class="muted">An engaged evaluation: at least {ENGAGED_ACTIVE_DAYS} active '
+            f"days in the first {ENGAGED_TRIAL_DAYS}.</p>"
         )
+        if any(m.in_progress for m in months):
+            note = f"{in_progress_note()} They are the pale top of a month's bar."
+            parts.append(f'<p class="muted">{escape(note)}</p>')
     else:
         parts.append('<p class="muted">No trials yet.</p>')
     if report.trials_before_usage:

@@ -15,6 +15,7 @@ GOOD, AVERAGE, POOR, MUTED, INK, GRID = (
     "#263238",
     "#e0e0e0",
 )
+PENDING = "#cfd8dc"  # a paler MUTED: not decided yet
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
@@ -127,24 +128,30 @@ def stacked_rows(
     return _svg(width, height, title, body)
 
 
-def paired_bars(title: str, groups: Sequence[tuple[str, int, int]], width: int = 640) -> str:
-    """Per group, a total bar with its highlighted part (trials and engaged evaluations)."""
+def paired_bars(title: str, groups: Sequence[tuple[str, int, int, int]], width: int = 640) -> str:
+    """Per group (label, total, part, pending): a total bar with its highlighted part
+    (trials and engaged evaluations) and its pending top in a paler shade (trials still in
+    their evaluation period); the label above is part / decided (total − pending)."""
     height, top, bottom = 220, 24, 40
-    top_value = max((t for _, t, _ in groups), default=0) or 1
+    top_value = max((t for _, t, _, _ in groups), default=0) or 1
     slot = width / max(len(groups), 1)
     body = [
         f'<line x1="0" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="{GRID}"/>'
     ]
-    for i, (label, total, part) in enumerate(groups):
+    for i, (label, total, part, pending) in enumerate(groups):
         x = i * slot + slot * 0.15
         w = slot * 0.7
-        for value, colour in ((total, MUTED), (part, GOOD)):
+        decided = total - pending
+        bars = [(decided, MUTED), (part, GOOD)]
+        if pending:
+            bars.insert(0, (total, PENDING))
+        for value, colour in bars:
             h = (height - top - bottom) * value / top_value
             body.append(
                 f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{w:.1f}" '
                 f'height="{h:.1f}" fill="{colour}"/>'
             )
-        ratio = f"{part}/{total}"
+        ratio = f"{part}/{decided}"
         body.append(
             _text(
                 x + w / 2, height - bottom - (height - top - bottom) * total / top_value - 6, ratio

@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from connector.metrics.engine import ENGAGED_ACTIVE_DAYS, ENGAGED_TRIAL_DAYS
 from connector.metrics.reports import HealthSummary
 from connector.report.data import SEGMENT_TITLES, PopulationReport
 
@@ -33,6 +34,15 @@ def evaluations_note(report: PopulationReport) -> str:
         f"{n} trial{'s' if n != 1 else ''} that started before the usage data "
         f"(from {report.usage_from}) {'are' if n != 1 else 'is'} left out: no usage was "
         "recorded for their first days."
+    )
+
+
+def in_progress_note() -> str:
+    """What "in progress" means in the engaged evaluations."""
+    return (
+        f"In progress: trials still in their first {ENGAGED_TRIAL_DAYS} days (an engaged "
+        f"evaluation has {ENGAGED_ACTIVE_DAYS} active days in them). They count towards "
+        "engaged and the share once that period ends, not before."
     )
 
 
@@ -75,12 +85,14 @@ def render_report(report: PopulationReport) -> RenderableType:
         parts.append(table)
     if report.evaluations:
         table = Table(title="Engaged evaluations by month of trial start", title_justify="left")
-        for col in ("month", "trials", "engaged", "share"):
+        for col in ("month", "trials", "engaged", "in progress", "share"):
             table.add_column(col, justify="left" if col == "month" else "right")
         for m in report.evaluations:
             share = "—" if m.ratio is None else f"{m.ratio:.0%}"
-            table.add_row(m.month, str(m.trials), str(m.engaged), share)
+            table.add_row(m.month, str(m.trials), str(m.engaged), str(m.in_progress), share)
         parts.append(table)
+        if any(m.in_progress for m in report.evaluations):
+            parts.append(Text(in_progress_note(), style="dim"))
     if report.trials_before_usage:
         parts.append(Text(evaluations_note(report), style="dim"))
     for name, counts in report.distributions.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,9 @@ import yaml
 from connector import cli, pipeline
 from connector.config import load_settings
 from connector.demo import DemoSpec, write_demo_db
+from connector.store.accounts import iter_accounts
+from connector.store.results import load_metrics
+from connector.store.rollups import usage_bounds
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +142,67 @@ def test_text_and_html_say_why_the_trend_starts_late(
     page = tmp_path / "r.html"
     assert cli.main(["report", "-c", str(config), "--html", str(page)]) == 0
     assert f"The health trend starts on {complete_from}" in page.read_text(encoding="utf-8")
+
+
+def test_trials_still_in_their_evaluation_period_show_as_in_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_of = datetime(2026, 6, 9, 12, tzinfo=UTC)  # June's trials are all under 14 days old
+    product = f"sqlite:///{tmp_path / 'product.db'}"
+    write_demo_db(product, DemoSpec(accounts=80, days=60, as_of=as_of, dirty_rows=False))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"source": {"url": product}, "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"}}
+        )
+    )
+    settings = load_settings(config, env={})
+    assert pipeline.run(settings, "pull").status == "ok"
+    capsys.readouterr()  # the pull's log lines
+    args = ["report", "-c", str(config), "--as-of", as_of.isoformat()]
+    assert cli.main([*args, "--json"]) == 0
+    months = {
+        m["month"]: m for m in json.loads(capsys.readouterr().out)["engaged_evaluations_by_month"]
+    }
+
+    # which trials are still being evaluated, from the stored accounts and verdicts
+    engine = pipeline.open_store(settings)
+    verdicts = {a: m.values.get("engaged_evaluation") for a, m in load_metrics(engine).items()}
+    usage_from, _ = usage_bounds(engine)
+    assert usage_from is not None
+    started: dict[str, list[tuple[bool, bool]]] = {}
+    for a in iter_accounts(engine):
+        start = a.trial_started_at or a.created_at
+        if verdicts.get(a.account_id) is None or start is None:
+            continue
+        day = start.astimezone(UTC).date()
+        if day >= usage_from:
+            running = (as_of.date() - day).days < 14
+            started.setdefault(day.strftime("%Y-%m"), []).append((running, verdicts[a.account_id]))
+    june = months["2026-06"]
+    assert june["trials"] == june["in_progress"] == len(started["2026-06"]) > 0
+    assert any(engaged for _, engaged in started["2026-06"])  # early successes wait too
+    assert june["engaged"] == 0
+    assert june["ratio"] is None  # not 0 %: nothing has failed yet
+    for month, trials in started.items():
+        decided = [engaged for running, engaged in trials if not running]
+        assert months[month]["in_progress"] == len(trials) - len(decided)
+        assert months[month]["engaged"] == sum(decided)
+        ratio = months[month]["ratio"]
+        assert ratio == (pytest.approx(sum(decided) / len(decided)) if decided else None)
+    assert months["2026-05"]["in_progress"] > 0  # the end of May is still being evaluated
+
+    assert cli.main([*args, "--no-score"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "in progress" in out
+    assert "In progress: trials still in their first 14 days" in out
+    row = re.search(r"│ 2026-06 │ (\d+) │ (\d+) │ (\d+) │ (\S+) │", out)
+    assert row is not None
+    assert row.groups() == (str(june["trials"]), "0", str(june["in_progress"]), "—")
+    page = tmp_path / "r.html"
+    assert cli.main([*args, "--no-score", "--html", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<th>in progress</th>" in html
+    assert "In progress: trials still in their first 14 days" in html
+    cells = f'<td class="">2026-06</td><td class="n">{june["trials"]}</td><td class="n">0</td>'
+    assert f'{cells}<td class="n">{june["in_progress"]}</td><td class="n">—</td>' in html

@@ -122,3 +122,26 @@ def test_health_window_is_the_longest_look_back_of_the_health_rules(tmp_path: Pa
         "        poor_reason: p\n        average_reason: a\n"
     )
     assert health_window_days(load_rules(tmp_path)) == 30  # active_users_30d ÷ licences
+
+
+def test_trials_still_in_their_evaluation_period_are_in_progress_not_failures() -> None:
+    accounts = [
+        AccountFacts("engaged", status="trial", trial_started_at=at(19)),
+        AccountFacts("ended", status="trial", trial_started_at=at(14)),  # period over: Nov 19
+        AccountFacts("last-day", status="trial", trial_started_at=at(13)),  # ends today
+        AccountFacts("quick", status="trial", trial_started_at=at(5)),
+        AccountFacts("fresh", status="trial", trial_started_at=at(2)),
+    ]
+    rows = [use("engaged", "u", d) for d in (18, 17, 16)] + [use("ended", "u", 12)]
+    rows += [use("quick", "u", d) for d in (4, 3, 2)] + [use("fresh", "u", 1)]
+    results = run(accounts, rows).accounts
+    months = engaged_evaluations_by_month(results, accounts, ZoneInfo("UTC"), as_of=ago(0))
+    # "last-day" and "fresh" have not failed, and "quick" counts once its period is over
+    assert [(m.month, m.trials, m.engaged, m.in_progress) for m in months] == [("2026-11", 5, 1, 3)]
+    assert months[0].decided == 2
+    assert months[0].ratio == pytest.approx(0.5)
+    # a month whose trials are all still being evaluated has no share yet
+    only_fresh = engaged_evaluations_by_month(results, accounts[-1:], ZoneInfo("UTC"), as_of=ago(0))
+    assert [(m.trials, m.in_progress, m.ratio) for m in only_fresh] == [(1, 1, None)]
+    # without the scoring day every period counts as over
+    assert engaged_evaluations_by_month(results, accounts, ZoneInfo("UTC"))[0].ratio == 0.4

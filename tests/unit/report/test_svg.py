@@ -55,3 +55,14 @@ def test_stacked_rows_escape_labels_and_split_by_rank() -> None:
 
 def test_sparkline_maps_0_to_100_onto_blocks() -> None:
     assert sparkline([0, None, 100, 50]) == "▁ █▅"
+
+
+def test_paired_bars_draw_trials_in_progress_paler_and_label_the_decided_share() -> None:
+    root = _parse(svg.paired_bars("evals", [("2026-05", 10, 3, 0), ("2026-06", 8, 1, 6)]))
+    fills = [r.get("fill") for r in root.findall(f"{NS}rect")]
+    assert fills == [svg.MUTED, svg.GOOD, svg.PENDING, svg.MUTED, svg.GOOD]
+    heights = [float(r.get("height", 0)) for r in root.findall(f"{NS}rect")]
+    assert heights[2] == 4 * heights[3]  # all 8 trials, of which 2 decided
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "3/10" in texts
+    assert "1/2" in texts
