@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,12 +29,14 @@ from connector.source.report import PullReport
 from connector.store import bookkeeping, lease
 from connector.store.engine import make_store_engine
 from connector.store.migrate import current_revision, require_current, upgrade
+from connector.store.remedies import remedy
 
 log = get_logger(__name__)
 
 Stage = Literal["pull", "score", "push", "sync", "snapshot"]
 STAGES: tuple[Stage, ...] = ("pull", "score", "push", "sync", "snapshot")
 PUSH_LEASE = "push"
+UNMATCHED = "unmatched"
 LEASE_TTL_SECONDS = 300.0
 Progress = Callable[[str, int, int | None], None]  # (what, done, total)
 
@@ -81,13 +84,18 @@ class RunReport:
                 "sent": dict(self.push.sent),
                 "ok": dict(self.push.ok),
                 "ok_with_fields_left_out": self.written_with_fields_left_out(),
-                "failed": dict(self.push.failed),
+                # records with no Salesforce record to write to: not failures of the push
+                "unmatched": self.unmatched(),
+                "failed": self.failed(),
                 "retry_later": dict(self.push.retry_later),
                 "tasks": dict(self.push.tasks),
                 "bulk_jobs": self.push.bulk_jobs,
                 "stopped": self.push.stopped,
             }
         notes = list(self.notes)
+        unmatched = sum(self.unmatched().values())
+        if unmatched:
+            notes.append(f"{unmatched} unmatched (no Salesforce record found; not written)")
         if self.plan is not None and self.plan.problems:
             data["field_problems"] = [  # without the record keys: a run row stays small
                 {k: v for k, v in p.as_dict().items() if k != "keys"} for p in self.plan.problems
@@ -102,6 +110,47 @@ class RunReport:
         if notes:
             data["notes"] = notes
         return data
+
+    def unmatched(self) -> dict[str, int]:
+        """Per object, records that found no Salesforce record: set aside by the plan (found
+        unmatched recently) or looked up by the push and not found."""
+        out: Counter[str] = Counter()
+        if self.plan is not None:
+            out.update(s.sobject for s in self.plan.skipped if s.reason == UNMATCHED)
+        if self.push is not None:
+            out.update(self.push.unmatched)
+        return dict(out)
+
+    def failed(self) -> dict[str, int]:
+        """Per object, records Salesforce rejected (unmatched ones are not failures)."""
+        if self.push is None:
+            return {}
+        out = {s: n - self.push.unmatched.get(s, 0) for s, n in self.push.failed.items()}
+        return {s: n for s, n in out.items() if n}
+
+    def nothing_matched(self) -> str | None:
+        """Why nothing could be written, when every record the push had was unmatched or
+        rejected and none was written or already up to date; None otherwise."""
+        plan, push = self.plan, self.push
+        if plan is None or push is None or push.stopped:
+            return None
+        if sum(push.ok.values()) or sum(push.retry_later.values()):
+            return None
+        if any(o.unchanged for o in plan.objects):
+            return None
+        unmatched, failed = sum(self.unmatched().values()), sum(self.failed().values())
+        if not unmatched and not failed:
+            return None
+        detail = ", ".join(f"{n:,} {s}" for s, n in sorted(self.unmatched().items()))
+        text = f"Nothing was written: {unmatched:,} record(s) unmatched" + (
+            f" ({detail})" if detail else ""
+        )
+        if failed:
+            text += f" and {failed:,} rejected by Salesforce"
+        return (
+            f"{text}. Fix: {remedy(None, UNMATCHED)}; `connector status` lists them "
+            "with each one's reason."
+        )
 
     def written_with_fields_left_out(self) -> dict[str, int]:
         """Per object, records written this run that went without some mapped field."""
@@ -248,6 +297,10 @@ def run(
             report.api_calls, report.api_usage = calls, usage
             _log_field_problems(report.plan)
         report.status = "ok" if report.push is None or report.push.complete else "stopped"
+        nothing = report.nothing_matched()
+        if nothing is not None:
+            report.status, report.error = "failed", nothing
+            log.error("run.nothing_written", error=nothing, unmatched=report.unmatched())
     except ConnectorError as exc:
         report.status = "failed"
         report.error = str(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,7 @@ from rich.text import Text
 from connector.pipeline import Progress as ProgressFn
 from connector.pipeline import RunReport
 from connector.source.report import mostly_quarantined
+from connector.store.remedies import remedy
 
 
 @contextmanager
@@ -84,24 +86,38 @@ def summary(report: RunReport) -> RenderableType:
     if report.plan is not None and report.push is not None:
         pr, pu = report.plan, report.push
         partial = report.written_with_fields_left_out()
+        unmatched, failed = report.unmatched(), report.failed()
         for obj in pr.objects:
             left_out = partial.get(obj.sobject, 0)
             table.add_row(
                 obj.sobject,
                 f"{pu.ok.get(obj.sobject, 0):,} written"
                 + (f" ({left_out:,} with field(s) left out)" if left_out else "")
-                + f", {pu.failed.get(obj.sobject, 0)} failed, "
+                + f", {unmatched.get(obj.sobject, 0):,} unmatched"
+                + f", {failed.get(obj.sobject, 0):,} failed, "
                 f"{pu.retry_later.get(obj.sobject, 0)} to retry, "
                 f"{obj.unchanged:,} unchanged" + (" (Bulk API 2.0)" if obj.use_bulk else ""),
             )
         if pu.tasks or pr.tasks:
+            waiting = len(pu.skipped_tasks)
             table.add_row(
-                "Tasks", ", ".join(f"{n} {op}d" for op, n in pu.tasks.items()) or "none written"
+                "Tasks",
+                (", ".join(f"{n} {op}d" for op, n in pu.tasks.items()) or "none written")
+                + (f"; {waiting} not opened: their record is unmatched" if waiting else ""),
             )
-        if pr.skipped:
+        if unmatched:
             table.add_row(
-                "skipped",
-                f"{len(pr.skipped)} (unmatched, converted or duplicate; see `connector status`)",
+                "[yellow]unmatched[/]",
+                f"{sum(unmatched.values()):,} record(s) found no Salesforce record and were not "
+                f"written ({', '.join(f'{n:,} {s}' for s, n in sorted(unmatched.items()))}). "
+                f"Fix: {remedy(None, 'unmatched')}; `connector status` lists them.",
+            )
+        others = Counter(s.reason for s in pr.skipped if s.reason != "unmatched")
+        if others:
+            table.add_row(
+                "left out",
+                ", ".join(f"{n:,} {r}" for r, n in others.items())
+                + " (`connector status` says what to do)",
             )
         if pr.collisions:
             table.add_row(
@@ -119,10 +135,15 @@ def summary(report: RunReport) -> RenderableType:
         )
         if pu.stopped:
             table.add_row("stopped", pu.stopped)
-        for f in pu.failures[:5]:
+        rejected = [f for f in pu.failures if f.reason != "unmatched"]
+        for f in rejected[:5]:
             table.add_row(
                 "failure", f"{f.sobject} {f.match_key}: {f.code} {f.message or ''} → {f.reason}"
             )
+    if report.error:
+        # when nothing matched, the unmatched row above already says what fixes it
+        shown = report.error.split(". Fix:")[0] + "." if report.unmatched() else report.error
+        table.add_row("[red]error[/]", Text(shown))
     warning = mostly_quarantined(report.pull) if report.pull is not None else None
     if warning:
         table.add_row("[yellow]warning[/]", f"[yellow]{warning}[/]")

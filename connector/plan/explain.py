@@ -14,6 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from connector.plan.model import FieldProblem, Plan
+from connector.store.remedies import remedy
+
+UNMATCHED = "unmatched"
 
 SHOWN_RECORDS = 10
 
@@ -44,6 +47,10 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             {
                 "object": o.sobject,
                 "changed_records": len(o.changes),
+                # of them: never matched; looked up by `looked_up_by` when pushed, written only
+                # if found, else reported unmatched
+                "not_matched_yet": len(o.not_matched_yet),
+                "looked_up_by": list(o.lookup_fields),
                 "changed_records_with_fields_left_out": plan.partially_written(o.sobject),
                 "unchanged_records": o.unchanged,
                 "api": "bulk" if o.use_bulk else "collections",
@@ -83,7 +90,13 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             for a in plan.tasks
         ],
         "skipped": [
-            {"object": s.sobject, "key": s.key, "reason": s.reason, "detail": s.detail}
+            {
+                "object": s.sobject,
+                "key": s.key,
+                "reason": s.reason,
+                "detail": s.detail,
+                "fix": remedy(None, s.reason),
+            }
             for s in plan.skipped
         ],
         "collisions": [
@@ -103,6 +116,16 @@ def as_dict(plan: Plan, *, limit: int | None = None) -> dict[str, Any]:
             "share_of_remaining": plan.cost.share_of_remaining,
         },
     }
+
+
+def tasks_on_records_not_matched_yet(plan: Plan) -> int:
+    """Tasks to create on records the push has still to find (opened once it does)."""
+    waiting = {(c.target.sobject, c.target.key) for o in plan.objects for c in o.not_matched_yet}
+    return sum(
+        1
+        for a in plan.tasks
+        if a.op == "create" and not a.task.record_id and (a.task.sobject, a.task.key) in waiting
+    )
 
 
 def render_problems(problems: Sequence[FieldProblem]) -> list[RenderableType]:
@@ -134,14 +157,16 @@ def render(plan: Plan) -> RenderableType:
     for o in plan.objects:
         how = "Bulk API 2.0" if o.use_bulk else "sObject Collections"
         partial = plan.partially_written(o.sobject)
-        parts.append(
-            Text(
-                f"{o.sobject}: {len(o.changes)} record(s) to write via {how}"
-                + (f" ({partial} with field(s) left out: see Field problems)" if partial else "")
-                + f", {o.unchanged} unchanged",
-                style="bold",
+        unknown = len(o.not_matched_yet)
+        line = f"{o.sobject}: {len(o.changes) - unknown} record(s) to write via {how}"
+        if unknown:
+            line += (
+                f"; {unknown} not matched yet: looked up by {', '.join(o.lookup_fields)} when "
+                "pushed (written if a record has it, else reported unmatched)"
             )
-        )
+        if partial:
+            line += f"; {partial} with field(s) left out (see Field problems)"
+        parts.append(Text(f"{line}; {o.unchanged} unchanged", style="bold"))
         if not o.changes:
             continue
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -170,10 +195,17 @@ def render(plan: Plan) -> RenderableType:
             )
     if plan.tasks:
         ops = Counter(a.op for a in plan.tasks)
+        waiting = tasks_on_records_not_matched_yet(plan)
         parts.append(
             Text(
                 f"Tasks: {ops['create']} to create, {ops['update']} to update, "
-                f"{ops['close']} to close",
+                f"{ops['close']} to close"
+                + (
+                    f" ({waiting} of those to create are on records not matched yet: opened "
+                    "once the record is found)"
+                    if waiting
+                    else ""
+                ),
                 style="bold",
             )
         )
@@ -191,13 +223,27 @@ def render(plan: Plan) -> RenderableType:
         )
         for c in plan.collisions[:SHOWN_RECORDS]:
             parts.append(Text(f"  {c.sobject} {c.salesforce_ref}: {', '.join(c.keys)}"))
-    if plan.skipped:
-        reasons = Counter(s.reason for s in plan.skipped)
+    unmatched = [s for s in plan.skipped if s.reason == UNMATCHED]
+    if unmatched:
         parts.append(
-            Text("Skipped: " + ", ".join(f"{n} {r}" for r, n in reasons.items()), "yellow")
+            Text(
+                f"Unmatched ({len(unmatched)}): no Salesforce record found, not written. Fix: "
+                f"{remedy(None, UNMATCHED)}",
+                "yellow",
+            )
         )
-        for s in plan.skipped[:5]:
-            parts.append(Text(f"  {s.sobject} {s.key}: {s.reason} ({s.detail})", "dim"))
+        for s in unmatched[:5]:
+            parts.append(Text(f"  {s.sobject} {s.key}: {s.detail}", "dim"))
+    others = [s for s in plan.skipped if s.reason != UNMATCHED]
+    if others:
+        reasons = Counter(s.reason for s in others)
+        parts.append(
+            Text("Left out: " + ", ".join(f"{n} {r}" for r, n in reasons.items()), "yellow")
+        )
+        for s in others[:5]:
+            parts.append(
+                Text(f"  {s.sobject} {s.key}: {s.reason} ({s.detail}); {remedy(None, s.reason)}")
+            )
     parts.extend(render_problems(plan.problems))
     cost = plan.cost
     line = (

@@ -228,6 +228,19 @@ class ObjectPlan:
     def creates(self) -> tuple[RecordChange, ...]:
         return tuple(c for c in self.changes if c.operation == "create")
 
+    @property
+    def not_matched_yet(self) -> tuple[RecordChange, ...]:
+        """Records never matched to a Salesforce record: upserted on their External ID, so
+        the push writes them only if a record has that value, and reports the rest unmatched."""
+        return tuple(
+            c for c in self.changes if c.operation == "upsert" and not c.target.salesforce_id
+        )
+
+    @property
+    def lookup_fields(self) -> tuple[str, ...]:
+        """The External ID fields the records not matched yet are looked up by."""
+        return tuple(sorted({str(c.target.external_field) for c in self.not_matched_yet}))
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -67,7 +67,11 @@ def remedy(code: str | None, reason: str | None) -> str:
 
 
 def is_skip(code: str | None, reason: str) -> bool:
-    """A record the push left out on purpose (rather than one Salesforce rejected)."""
+    """A record the push left out on purpose or found no Salesforce record for (unmatched,
+    whether the plan set it aside or the push looked it up), rather than one Salesforce
+    rejected."""
+    if reason == "unmatched":
+        return True
     return code is None and reason not in ("fix the mapping", "fix the data", "retry", "failed")
 
 

@@ -48,7 +48,7 @@ def desired(n: int) -> list[Desired]:
             }
         )
         messages = [f"Account {key}: {m}" for m in (*shaped.warnings, *shaped.rejected.values())]
-        target = Target("Account", key, None, "Product_Account_Id__c", key)
+        target = Target("Account", key, f"001{i:012d}", "Product_Account_Id__c", key)
         out.append(Desired(target, shaped.values, tuple(messages)))
     return out
 
@@ -85,7 +85,7 @@ def test_plan_shows_each_problem_once_not_once_per_record() -> None:
     assert text.count("'Great' is not a value of this restricted picklist") == 1
     assert "Account.Health_Rank__c: a value the restricted picklist does not allow" in text
     assert "left out of 40 record(s)" in text
-    assert "40 record(s) to write via sObject Collections (40 with field(s) left out" in text
+    assert "40 record(s) to write via sObject Collections; 40 with field(s) left out" in text
     data = explain.as_dict(plan)
     assert len(data["warnings"]) == 3
     by_field = {p["field"]: p for p in data["field_problems"]}
