@@ -201,8 +201,8 @@ def render(plan: Plan) -> RenderableType:
                 f"Tasks: {ops['create']} to create, {ops['update']} to update, "
                 f"{ops['close']} to close"
                 + (
-                    f" ({waiting} of those to create are on records not matched yet: opened "
-                    "once the record is found)"
+                    f" ({waiting} of those to create {'is' if waiting == 1 else 'are'} on "
+                    "records not matched yet: opened once the record is found)"
                     if waiting
                     else ""
                 ),
