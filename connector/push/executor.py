@@ -27,7 +27,7 @@ from connector.config import SalesforceSettings
 from connector.errors import LimitReachedError, RetriableError
 from connector.logs import get_logger
 from connector.plan.model import ObjectPlan, Plan, RecordChange, TaskAction
-from connector.push import missing_ids
+from connector.push import leads, missing_ids
 from connector.push.batching import AdaptiveBatch
 from connector.salesforce import bulk, collections, lookups
 from connector.salesforce.client import SalesforceClient
@@ -40,6 +40,7 @@ log = get_logger(__name__)
 
 Progress = Callable[[str, int], None]  # (what, records just finished)
 UNMATCHED = "unmatched"
+CONVERTED_LEAD_CODE = "CANNOT_UPDATE_CONVERTED_LEAD"
 # The field a created record's results are matched back by (its product key).
 CREATE_KEYS = {"Lead": "Email", "Contact": "Email"}
 
@@ -166,6 +167,27 @@ def _record_missing(result: RecordResult) -> bool:
         return True
     about_id = set(error.fields) <= {"Id"}
     return about_id and error.code in ("INVALID_CROSS_REFERENCE_KEY", "MALFORMED_ID")
+
+
+def _converted_since_matched(o: Outcome) -> bool:
+    """Salesforce refused to write a Lead the connector matched earlier: it was converted."""
+    return o.sobject == "Lead" and o.code == CONVERTED_LEAD_CODE
+
+
+def _converted_since(o: Outcome) -> Outcome:
+    """A remembered Lead converted since it was matched fails once; the next plan looks it up
+    again (and follows or skips it), so nothing is left to fix by hand."""
+    if not _converted_since_matched(o):
+        return o
+    return replace(
+        o,
+        status=RETRY,
+        code=None,
+        reason=Action.RETRY.value,
+        message=f"{CONVERTED_LEAD_CODE}: the Lead was converted after it was matched; the next "
+        "run looks it up again and follows it to its Contact or skips it, as "
+        "salesforce.converted_leads says",
+    )
 
 
 class _Stopped(Exception):
@@ -366,7 +388,13 @@ class Executor:
         self.sleep(base + self._rng.uniform(0, self.client.retry.jitter_seconds))
 
     def _record(self, sobject: str, outcomes: Sequence[Outcome]) -> None:
-        outcomes = [self._with_missing_id(o) for o in outcomes]
+        converted = [o.match_key for o in outcomes if _converted_since_matched(o)]
+        outcomes = [_converted_since(self._with_missing_id(o)) for o in outcomes]
+        if converted:
+            # the remembered match is a converted Lead now: forget it, so the next plan looks
+            # the Lead up again and follows or skips it as configured
+            leads.forget(self.engine, converted)
+            log.info("push.converted_leads_forgotten", leads=len(converted))
         pushlog.record_outcomes(self.engine, self.run_id, outcomes)
         unmatched = [o.match_key for o in outcomes if o.reason == UNMATCHED]
         if unmatched:

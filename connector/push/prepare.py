@@ -2,7 +2,8 @@
 
 Values come from the store (scored metrics, account facts, tags, milestones); the org's
 describes and User ids come from a cache in the store, refreshed daily, so a sync with
-nothing new spends no API calls on them. Leads are found by email once and remembered.
+nothing new spends no API calls on them. Leads are found by email once and remembered
+(`connector.push.leads`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector import clock
 from connector.config import Settings
 from connector.logs import get_logger
 from connector.mapping import ObjectMapping, RecordShaper, SalesforceMapping, record_values
 from connector.mapping.describe_check import fields_by_name, missing_values
 from connector.mapping.tasks import render_task
 from connector.plan.model import Desired, DesiredTask, Skipped, Target
+from connector.push import leads as leads_finder
 from connector.push import missing_ids
 from connector.salesforce import describes, lookups
 from connector.salesforce.client import SalesforceClient
@@ -33,7 +34,6 @@ from connector.store.models import Account, Metric, UserMetric
 log = get_logger(__name__)
 
 CACHE_SECONDS = describes.CACHE_SECONDS
-LEAD_MISS_RECHECK_SECONDS = 24 * 3600.0
 USER_METRICS = UserMetric.__table__  # type: ignore[attr-defined]
 
 
@@ -182,76 +182,6 @@ def _account_target(
     )
 
 
-class _LeadFinder:
-    """Lead Ids by email: remembered from earlier pushes, looked up once for new emails.
-
-    Emails without a usable Lead (none, several, converted) are remembered with the verdict and
-    looked up again a day later, so a sync with nothing new spends no query on them.
-    """
-
-    CACHE_KEY = "lead-lookups"
-
-    def __init__(self, client: SalesforceClient, engine: sa.Engine, settings: Settings) -> None:
-        self.client, self.engine, self.settings = client, engine, settings
-
-    def _verdict(self, email: str, match: lookups.LeadMatch | None) -> Target | Skipped:
-        if match is None:
-            return Skipped("Lead", email, "unmatched", "no Lead has this email")
-        if len(match.ids) > 1:
-            return Skipped(
-                "Lead",
-                email,
-                "duplicate",
-                f"{len(match.ids)} Leads have this email; merge them in Salesforce "
-                "(never retried until then)",
-            )
-        if match.converted:
-            if self.settings.salesforce.converted_leads == "follow" and match.converted_contact_id:
-                return Target("Contact", email, match.converted_contact_id)
-            return Skipped(
-                "Lead",
-                email,
-                "converted",
-                f"the Lead was converted (Account {match.converted_account_id}); "
-                "skipped as configured",
-            )
-        return Target("Lead", email, match.ids[0])
-
-    def targets(self, emails: Iterable[str]) -> dict[str, Target | Skipped]:
-        emails = sorted(set(emails))
-        known = pushlog.salesforce_ids(self.engine, "Lead", emails)
-        followed = pushlog.salesforce_ids(self.engine, "Contact", emails)
-        remembered: dict[str, list[str]] = dict(
-            pushlog.cache_get(self.engine, self.CACHE_KEY, float("inf")) or {}
-        )
-        cutoff = clock.now().timestamp() - LEAD_MISS_RECHECK_SECONDS
-        fresh = {
-            e: v for e, v in remembered.items() if datetime.fromisoformat(v[2]).timestamp() > cutoff
-        }
-        unknown = [e for e in emails if e not in known and e not in followed and e not in fresh]
-        found = lookups.leads_by_email(self.client, unknown) if unknown else {}
-        out: dict[str, Target | Skipped] = {}
-        at = clock.now().isoformat()
-        for email in emails:
-            if email in known:
-                out[email] = Target("Lead", email, known[email])
-            elif email in followed:
-                out[email] = Target("Contact", email, followed[email])
-            elif email in fresh:
-                reason, detail, _ = fresh[email]
-                out[email] = Skipped("Lead", email, reason, detail)
-            else:
-                verdict = self._verdict(email, found.get(email))
-                out[email] = verdict
-                if isinstance(verdict, Skipped):
-                    fresh[email] = [verdict.reason, verdict.detail, at]
-                elif verdict.sobject == "Contact":
-                    fresh.pop(email, None)
-        if unknown:
-            pushlog.cache_put(self.engine, self.CACHE_KEY, fresh)
-        return out
-
-
 def _new_lead(row: Mapping[str, Any], email: str) -> dict[str, Any]:
     """What a Lead for a new trial sign-up needs besides the mapped fields."""
     person = str(row.get("user_name") or email.split("@", 1)[0]).strip()
@@ -390,7 +320,7 @@ def prepare(
         leads = lead_values(engine, accounts)
         if leads:
             shaper = RecordShaper(describe(client, engine, "Lead", lead_map), settings.zone)
-            targets = _LeadFinder(client, engine, settings).targets(leads)
+            targets = leads_finder.LeadFinder(client, engine, settings).targets(leads)
             create = settings.salesforce.create_leads
             for email, row in leads.items():
                 target = targets[email]

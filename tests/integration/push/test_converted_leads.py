@@ -1,0 +1,128 @@
+"""Converted Leads: a Lead converted after it was matched fails once, not every run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connector.demo.tour import DEMO_SEED, DemoResult, run_demo
+from connector.mapping.provision import provision
+from connector.pipeline import RunReport, run
+from connector.salesforce.client import SalesforceClient
+from connector.sandbox.client_settings import settings_for
+from connector.sandbox.harness import RunningSandbox, running_sandbox
+
+LEAD_FIELDS = ("Engagement_Score__c", "Lifecycle_Stage__c", "Engaged_Evaluation__c")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> DemoResult:
+    return run_demo(tmp_path / "demo", accounts=40, days=40)
+
+
+@pytest.fixture
+def org(demo: DemoResult) -> Iterator[RunningSandbox]:
+    with running_sandbox(demo.folder / "sandbox", seed=DEMO_SEED) as sb:
+        yield sb
+
+
+def settings(demo: DemoResult, sb: RunningSandbox, **salesforce: Any):
+    return settings_for(
+        sb,
+        source={"url": demo.source_url},
+        store={"url": f"sqlite:///{demo.folder / 'store.db'}"},
+        salesforce_extra=salesforce,
+    )
+
+
+def store(demo: DemoResult) -> sa.Engine:
+    return sa.create_engine(f"sqlite:///{demo.folder / 'store.db'}")
+
+
+def push(s: Any) -> RunReport:
+    report = run(s, "push")
+    assert report.push is not None
+    assert report.plan is not None
+    return report
+
+
+def skipped(report: RunReport, email: str) -> list[tuple[str, str]]:
+    assert report.plan is not None
+    return [(k.reason, k.detail) for k in report.plan.skipped if k.key == email]
+
+
+def lead_codes(report: RunReport) -> list[str | None]:
+    assert report.push is not None
+    return [f.code for f in report.push.failures if f.sobject in ("Lead", "Contact")]
+
+
+def converted_email(s: Any) -> tuple[str, str]:
+    """The demo org's converted Lead: its email and its Contact's Id."""
+    with SalesforceClient(s) as client:
+        (lead,) = client.query(
+            "SELECT Email, ConvertedContactId FROM Lead WHERE IsConverted = true"
+        )
+    return str(lead["Email"]).lower(), str(lead["ConvertedContactId"])
+
+
+def contact_values(s: Any, contact_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    with SalesforceClient(s) as client:
+        (row,) = client.query(f"SELECT {', '.join(fields)} FROM Contact WHERE Id = '{contact_id}'")
+    return row
+
+
+@pytest.mark.parametrize("mode", ["skip"])
+def test_a_lead_converted_after_it_was_matched_fails_once_then_is_followed_or_skipped(
+    demo: DemoResult, org: RunningSandbox, mode: str
+) -> None:
+    s = settings(demo, org, converted_leads=mode)
+    engine = store(demo)
+    if mode == "follow":
+        with SalesforceClient(s) as client:
+            provision(s, client, apply=True)
+    with engine.connect() as conn:
+        email, lead_id = conn.execute(
+            sa.text(
+                "SELECT match_key, salesforce_id FROM push_state WHERE object = 'Lead' AND "
+                "field = 'Engagement_Score__c' ORDER BY match_key LIMIT 1"
+            )
+        ).one()
+    contact_id = org.org.convert_lead(lead_id, user_id=org.user_id)["contactId"]
+    # the Lead's values change, so the connector writes to the Lead it remembers
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE push_state SET value = :v WHERE object = 'Lead' AND match_key = :e "
+                "AND field = 'Engagement_Score__c'"
+            ),
+            {"v": json.dumps(-1), "e": email},
+        )
+    first = push(s)
+    (failure,) = [f for f in first.push.failures if f.match_key == email]
+    assert failure.status == "retry"
+    assert "CANNOT_UPDATE_CONVERTED_LEAD" in str(failure.message)
+    assert "converted_leads: follow" not in str(failure.message)
+
+    second = push(s)
+    assert lead_codes(second) == []
+    assert [f for f in second.push.failures if f.match_key == email] == []
+    if mode == "skip":
+        ((reason, _),) = skipped(second, email)
+        assert reason == "converted"
+        assert second.push.sent["Lead"] == 0
+    else:
+        assert skipped(second, email) == []
+        assert second.push.ok["Contact"] == 1
+        assert contact_values(s, contact_id, LEAD_FIELDS)["Engagement_Score__c"] is not None
+
+    # and the run after spends nothing on it
+    org.reset_counters()
+    third = push(s)
+    assert lead_codes(third) == []
+    assert sum(third.push.sent.values()) == 0
+    assert org.counters()["calls"].get("collections", 0) == 0
