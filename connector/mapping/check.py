@@ -23,6 +23,7 @@ from connector.config import (
 from connector.errors import ConfigError, Problem
 from connector.logs import get_logger
 from connector.mapping.describe_check import describe_problems, objects_to_describe
+from connector.mapping.followed import with_followed_contacts
 from connector.mapping.loader import load_with_rules
 from connector.mapping.schema import SalesforceMapping
 from connector.salesforce.client import SalesforceClient
@@ -141,9 +142,11 @@ def run_check(
     if client is None or mapping is None:
         return CheckResult(problems, mapping, online=False, source=checked_source)
     client.connect()
-    describes = fetch_describes(client, objects_to_describe(mapping))
+    # with converted_leads: follow, the Lead mapping's fields are written to Contacts too
+    written = with_followed_contacts(mapping, settings.salesforce.converted_leads)
+    describes = fetch_describes(client, objects_to_describe(written))
     problems = problems + describe_problems(
-        mapping,
+        written,
         describes,
         create_leads=settings.salesforce.create_leads,
         converted_leads=settings.salesforce.converted_leads,

@@ -22,6 +22,7 @@ from connector.config import Settings
 from connector.errors import ConnectorError, FatalError
 from connector.logs import get_logger
 from connector.mapping.check import fetch_describes
+from connector.mapping.followed import with_followed_contacts
 from connector.mapping.loader import load_mapping_for_org
 from connector.mapping.provision_plan import (
     Grant,
@@ -84,7 +85,11 @@ def _existing_keys(found: dict[str, str]) -> set[tuple[str, str]]:
 def make_plan(
     settings: Settings, client: SalesforceClient, mapping: SalesforceMapping
 ) -> tuple[ProvisionPlan, dict[str, str]]:
-    """The plan for the org as it is now, and the custom field ids the Tooling API lists."""
+    """The plan for the org as it is now, and the custom field ids the Tooling API lists.
+
+    With `salesforce.converted_leads: follow`, the Lead mapping's fields are also made on
+    Contact, where followed Leads write them."""
+    mapping = with_followed_contacts(mapping, settings.salesforce.converted_leads)
     client.forget_describe()
     task_objects = ["Task"] if mapping.task_rules else []
     describes = fetch_describes(client, [*mapping.objects, *task_objects])

@@ -1,9 +1,12 @@
 """Which Salesforce record each trial user's values go to: a Lead found by email, or the
 Contact a converted Lead was followed to.
 
-Lead Ids are remembered from earlier pushes; new emails are looked up once. Emails without a
-usable Lead (none, several, converted) are remembered with the verdict and looked up again a
-day later, so a sync with nothing new spends no query on them.
+Lead Ids are remembered from earlier pushes; new emails are looked up once. For emails
+without a usable Lead (none, several, converted) the lookup's facts are remembered — the Lead
+Ids, whether the Lead was converted and into which Account and Contact — and looked up again a
+day later, so a sync with nothing new spends no query on them. The verdict (skip a converted
+Lead, or follow it to its Contact) is made from those facts on every run, so a change of
+`salesforce.converted_leads` takes effect on the next plan.
 
 A remembered Lead that Salesforce says was converted since (`CANNOT_UPDATE_CONVERTED_LEAD`)
 is forgotten by `forget`, and looked up again on the next plan.
@@ -11,7 +14,7 @@ is forgotten by `forget`, and looked up again on the next plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +29,31 @@ from connector.store import pushlog
 
 CACHE_KEY = "lead-lookups"
 RECHECK_SECONDS = 24 * 3600.0
+
+
+def _facts(match: lookups.LeadMatch | None, at: str) -> dict[str, Any]:
+    """What one lookup found, in the store's cache."""
+    if match is None:
+        return {"ids": [], "at": at}
+    return {
+        "ids": list(match.ids),
+        "converted": match.converted,
+        "account": match.converted_account_id,
+        "contact": match.converted_contact_id,
+        "at": at,
+    }
+
+
+def _match(email: str, facts: Mapping[str, Any]) -> lookups.LeadMatch | None:
+    if not facts.get("ids"):
+        return None
+    return lookups.LeadMatch(
+        email,
+        tuple(facts["ids"]),
+        bool(facts.get("converted")),
+        facts.get("account"),
+        facts.get("contact"),
+    )
 
 
 def _remembered(engine: sa.Engine) -> dict[str, Any]:
@@ -52,6 +80,10 @@ class LeadFinder:
     def __init__(self, client: SalesforceClient, engine: sa.Engine, settings: Settings) -> None:
         self.client, self.engine, self.settings = client, engine, settings
 
+    @property
+    def follow(self) -> bool:
+        return self.settings.salesforce.converted_leads == "follow"
+
     def _verdict(self, email: str, match: lookups.LeadMatch | None) -> Target | Skipped:
         if match is None:
             return Skipped("Lead", email, "unmatched", "no Lead has this email")
@@ -64,8 +96,16 @@ class LeadFinder:
                 "(never retried until then)",
             )
         if match.converted:
-            if self.settings.salesforce.converted_leads == "follow" and match.converted_contact_id:
+            if self.follow and match.converted_contact_id:
                 return Target("Contact", email, match.converted_contact_id)
+            if self.follow:
+                return Skipped(
+                    "Lead",
+                    email,
+                    "converted",
+                    "the Lead was converted, but its Contact is not visible to the integration "
+                    "user, so it cannot be followed: grant Read on Lead.ConvertedContactId",
+                )
             return Skipped(
                 "Lead",
                 email,
@@ -82,8 +122,11 @@ class LeadFinder:
         followed = pushlog.salesforce_ids(self.engine, "Contact", emails)
         remembered = _remembered(self.engine)
         cutoff = clock.now().timestamp() - RECHECK_SECONDS
+        # entries in an older shape (a verdict, not the facts) are looked up again
         fresh = {
-            e: v for e, v in remembered.items() if datetime.fromisoformat(v[2]).timestamp() > cutoff
+            e: v
+            for e, v in remembered.items()
+            if isinstance(v, dict) and datetime.fromisoformat(v["at"]).timestamp() > cutoff
         }
         unknown = [e for e in emails if e not in known and e not in followed and e not in fresh]
         found = lookups.leads_by_email(self.client, unknown) if unknown else {}
@@ -93,17 +136,25 @@ class LeadFinder:
             if email in known:
                 out[email] = Target("Lead", email, known[email])
             elif email in followed:
-                out[email] = Target("Contact", email, followed[email])
+                out[email] = (
+                    Target("Contact", email, followed[email])
+                    if self.follow
+                    else Skipped(
+                        "Lead",
+                        email,
+                        "converted",
+                        f"the Lead was converted (Contact {followed[email]}); skipped as "
+                        "configured",
+                    )
+                )
             elif email in fresh:
-                reason, detail, _ = fresh[email]
-                out[email] = Skipped("Lead", email, reason, detail)
+                out[email] = self._verdict(email, _match(email, fresh[email]))
             else:
-                verdict = self._verdict(email, found.get(email))
+                match = found.get(email)
+                verdict = self._verdict(email, match)
                 out[email] = verdict
-                if isinstance(verdict, Skipped):
-                    fresh[email] = [verdict.reason, verdict.detail, at]
-                elif verdict.sobject == "Contact":
-                    fresh.pop(email, None)
+                if isinstance(verdict, Skipped) or verdict.sobject == "Contact":
+                    fresh[email] = _facts(match, at)
         if unknown:
             pushlog.cache_put(self.engine, CACHE_KEY, fresh)
         return out

@@ -3,7 +3,8 @@
 Values come from the store (scored metrics, account facts, tags, milestones); the org's
 describes and User ids come from a cache in the store, refreshed daily, so a sync with
 nothing new spends no API calls on them. Leads are found by email once and remembered
-(`connector.push.leads`).
+(`connector.push.leads`); a converted Lead followed to its Contact is written the Lead
+mapping's fields the Contact has.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from connector.config import Settings
 from connector.logs import get_logger
 from connector.mapping import ObjectMapping, RecordShaper, SalesforceMapping, record_values
 from connector.mapping.describe_check import fields_by_name, missing_values
+from connector.mapping.followed import followed_contact
 from connector.mapping.tasks import render_task
 from connector.plan.model import Desired, DesiredTask, Skipped, Target
 from connector.push import leads as leads_finder
@@ -322,6 +324,8 @@ def prepare(
             shaper = RecordShaper(describe(client, engine, "Lead", lead_map), settings.zone)
             targets = leads_finder.LeadFinder(client, engine, settings).targets(leads)
             create = settings.salesforce.create_leads
+            contact_map = followed_contact(mapping)
+            contact_shaper: RecordShaper | None = None
             for email, row in leads.items():
                 target = targets[email]
                 if isinstance(target, Skipped) and create and target.reason == "unmatched":
@@ -335,7 +339,17 @@ def prepare(
                 if isinstance(target, Skipped):
                     prepared.skipped.append(target)
                     continue
-                values, warnings = _shaped(shaper, lead_map, row, settings, f"Lead {email}")
+                if target.sobject == "Contact" and contact_map is not None:
+                    # a converted Lead followed to its Contact: the Lead mapping's fields the
+                    # Contact has (the others are left out with a warning)
+                    if contact_shaper is None:
+                        contact = describe(client, engine, "Contact", contact_map)
+                        contact_shaper = RecordShaper(contact, settings.zone)
+                    values, warnings = _shaped(
+                        contact_shaper, contact_map, row, settings, f"Contact {email}"
+                    )
+                else:
+                    values, warnings = _shaped(shaper, lead_map, row, settings, f"Lead {email}")
                 prepared.warnings.extend(warnings)
                 prepared.desired.append(Desired(target, values, tuple(warnings)))
                 if target.sobject == "Lead":

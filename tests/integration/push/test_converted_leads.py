@@ -1,4 +1,5 @@
-"""Converted Leads: a Lead converted after it was matched fails once, not every run."""
+"""Converted Leads: skipped or followed to their Contact as `salesforce.converted_leads` says,
+decided on every run; a Lead converted after it was matched fails once, not every run."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from connector.demo.tour import DEMO_SEED, DemoResult, run_demo
+from connector.mapping.check import run_check
 from connector.mapping.provision import provision
 from connector.pipeline import RunReport, run
 from connector.salesforce.client import SalesforceClient
@@ -76,7 +78,48 @@ def contact_values(s: Any, contact_id: str, fields: tuple[str, ...]) -> dict[str
     return row
 
 
-@pytest.mark.parametrize("mode", ["skip"])
+def test_switching_to_follow_takes_effect_and_writes_only_what_contact_has(
+    demo: DemoResult, org: RunningSandbox
+) -> None:
+    skip = settings(demo, org)
+    email, contact_id = converted_email(skip)
+    report = push(skip)
+    ((reason, detail),) = skipped(report, email)
+    assert reason == "converted"
+    assert "skipped as configured" in detail
+
+    # follow, before the Contact has any of the Lead mapping's fields: nothing written, no
+    # INVALID_FIELD, a warning that names the missing fields
+    follow = settings(demo, org, converted_leads="follow")
+    report = push(follow)
+    assert skipped(report, email) == []
+    assert lead_codes(report) == []
+    assert [w for w in report.plan.warnings if f"Contact.{LEAD_FIELDS[0]}" in w]
+    assert report.push.sent["Contact"] == 0
+
+    # check and provision cover the Contact fields follow writes
+    with SalesforceClient(follow) as client:
+        before = run_check(follow, client)
+        assert [p for p in before.problems if f"Contact.{LEAD_FIELDS[0]}" in p.message]
+        created = provision(follow, client, apply=True).created
+        assert f"Contact.{LEAD_FIELDS[0]}" in created
+        after = run_check(follow, client)
+        assert [p for p in after.problems if "Contact." in p.message] == []
+    report = push(follow)
+    assert lead_codes(report) == []
+    assert report.push.ok["Contact"] == 1
+    written = contact_values(follow, contact_id, LEAD_FIELDS)
+    assert written["Engagement_Score__c"] is not None
+    assert written["Lifecycle_Stage__c"]
+
+    # and back to skip: skipped again, decided on this run
+    report = push(skip)
+    ((reason, detail),) = skipped(report, email)
+    assert reason == "converted"
+    assert "skipped as configured" in detail
+
+
+@pytest.mark.parametrize("mode", ["skip", "follow"])
 def test_a_lead_converted_after_it_was_matched_fails_once_then_is_followed_or_skipped(
     demo: DemoResult, org: RunningSandbox, mode: str
 ) -> None:
