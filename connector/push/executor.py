@@ -225,6 +225,9 @@ class Executor:
         self.external_ids = dict(external_ids or {})
         # (sObject, product key) → the Id this push found to name no record
         self._missing: dict[tuple[str, str], str] = {}
+        # record writes that failed, by outbox key: recorded when the push ends, unless the
+        # same write succeeds later in the run
+        self._failures: dict[str, Outcome] = {}
 
     # -- entry point ----------------------------------------------------------------------
     def push(self, plan: Plan) -> PushReport:
@@ -239,10 +242,13 @@ class Executor:
                         self._push_bulk(obj)
                     else:
                         self._push_collections(obj)
+            self._record_failures()
             self._push_tasks(plan.tasks)
         except (LimitReachedError, _Stopped) as exc:
             self.report.stopped = str(exc)
             log.warning("push.stopped", reason=str(exc))
+        finally:
+            self._record_failures()
         return self.report
 
     def _check_stop(self) -> None:
@@ -395,22 +401,34 @@ class Executor:
             # the Lead up again and follows or skips it as configured
             leads.forget(self.engine, converted)
             log.info("push.converted_leads_forgotten", leads=len(converted))
-        pushlog.record_outcomes(self.engine, self.run_id, outcomes)
-        unmatched = [o.match_key for o in outcomes if o.reason == UNMATCHED]
-        if unmatched:
-            pushlog.remember_unmatched(self.engine, sobject, unmatched)
-            self.report.unmatched[sobject] += len(unmatched)
-        for o in outcomes:
-            if o.status == DONE:
-                self.report.ok[sobject] += 1
-            elif o.status == RETRY:
-                self.report.retry_later[sobject] += 1
-                self.report.failures.append(o)
-            else:
-                self.report.failed[sobject] += 1
-                self.report.failures.append(o)
+        done = [o for o in outcomes if o.status == DONE]
+        pushlog.record_outcomes(self.engine, self.run_id, done)
+        self.report.ok[sobject] += len(done)
+        for o in done:
+            # a write that failed earlier in this run (a resumed Bulk job's unprocessed row)
+            # and succeeded since is no failure
+            self._failures.pop(o.key, None)
+        self._failures.update((o.key, o) for o in outcomes if o.status != DONE)
         if outcomes:
             self.progress(sobject, len(outcomes))
+
+    def _record_failures(self) -> None:
+        """Record the run's failures that no later success of the same write superseded."""
+        failures = list(self._failures.values())
+        self._failures.clear()
+        pushlog.record_outcomes(self.engine, self.run_id, failures)
+        unmatched: dict[str, list[str]] = {}
+        for o in failures:
+            if o.reason == UNMATCHED:
+                unmatched.setdefault(o.sobject, []).append(o.match_key)
+            if o.status == RETRY:
+                self.report.retry_later[o.sobject] += 1
+            else:
+                self.report.failed[o.sobject] += 1
+            self.report.failures.append(o)
+        for sobject, keys in unmatched.items():
+            pushlog.remember_unmatched(self.engine, sobject, keys)
+            self.report.unmatched[sobject] += len(keys)
 
     def _with_missing_id(self, o: Outcome) -> Outcome:
         """An unmatched record re-addressed by its External ID says its Id named nothing."""

@@ -325,3 +325,41 @@ def test_a_bulk_job_left_by_a_crash_is_polled_not_resent(
     # the next plan sends nothing for these records
     again = build_plan(desired("r", 30), pushed, settings=PlanSettings(bulk_threshold=10))
     assert again.objects[0].changes == ()
+
+
+def test_records_of_a_resumed_bulk_job_written_later_in_the_run_are_not_failures(
+    client: SalesforceClient, sqlite_store: sa.Engine
+) -> None:
+    from connector.push.executor import _wire, record_key
+    from connector.salesforce import bulk
+    from connector.store.pushlog import OutboxItem
+
+    seed_accounts(client, "u", 12)
+    plan = build_plan(desired("u", 12), {}, settings=PlanSettings(bulk_threshold=10))
+    (obj,) = plan.objects
+    keys = [record_key(c) for c in obj.changes]
+    rows = [_wire(c) for c in obj.changes]
+    pushlog.write_outbox(
+        sqlite_store,
+        "crashed",
+        [
+            OutboxItem(k, "upsert", "Account", c.target.key, {"key_column": EXT, "row": r})
+            for k, c, r in zip(keys, obj.changes, rows, strict=True)
+        ],
+    )
+    # the crashed run created the job and uploaded, then died before closing it: the job is
+    # aborted on resume and its rows come back unprocessed
+    job_id = bulk.create_job(client, "Account", "upsert", EXT)
+    pushlog.mark_sent(sqlite_store, keys, bulk_job_id=job_id)
+    bulk.upload(client, job_id, bulk.to_csv(rows, [EXT, "Engagement_Score__c"]))
+
+    # this run resumes the job, then its plan writes the same records: all written
+    report = Executor(
+        client, sqlite_store, "resumed", client.settings.salesforce, sleep=time.sleep
+    ).push(plan)
+    assert report.ok["Account"] == 12
+    assert sum(report.retry_later.values()) == 0
+    assert sum(report.failed.values()) == 0
+    assert report.failures == []
+    assert pushlog.run_failures(sqlite_store, "resumed") == []
+    assert pushlog.in_flight_bulk_jobs(sqlite_store) == {}
