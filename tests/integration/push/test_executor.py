@@ -363,3 +363,43 @@ def test_records_of_a_resumed_bulk_job_written_later_in_the_run_are_not_failures
     assert report.failures == []
     assert pushlog.run_failures(sqlite_store, "resumed") == []
     assert pushlog.in_flight_bulk_jobs(sqlite_store) == {}
+
+
+@pytest.mark.parametrize("bulk_threshold", [2000, 5], ids=["collections", "bulk"])
+def test_updates_by_ids_that_name_no_record_fall_back_to_the_external_id(
+    client: SalesforceClient, sqlite_store: sa.Engine, bulk_threshold: int
+) -> None:
+    from connector.demo.population import salesforce_account_id
+
+    prefix = f"m{bulk_threshold}"
+    seed_accounts(client, prefix, 8)
+    records = [
+        Desired(
+            Target("Account", f"{prefix}-{i}", salesforce_account_id(500_000 + i)),
+            {"Engagement_Score__c": 40 + i},
+        )
+        for i in range(8)
+    ]
+    plan = build_plan(records, {}, settings=PlanSettings(bulk_threshold=bulk_threshold))
+    assert [c.operation for c in plan.objects[0].changes] == ["update"] * 8
+    sf = client.settings.salesforce.model_copy(update={"bulk_threshold": bulk_threshold})
+    report = Executor(
+        client,
+        sqlite_store,
+        f"fallback-{prefix}",
+        sf,
+        sleep=time.sleep,
+        external_ids={"Account": EXT},
+    ).push(plan)
+    assert report.failures == []
+    assert report.ok["Account"] == 8
+    scores = {
+        r[EXT]: r["Engagement_Score__c"]
+        for r in client.query(
+            f"SELECT {EXT}, Engagement_Score__c FROM Account WHERE {EXT} LIKE '{prefix}-%'"
+        )
+    }
+    assert scores == {f"{prefix}-{i}": 40 + i for i in range(8)}
+    pushed = pushlog.load_pushed(sqlite_store)
+    assert pushed[("Account", f"{prefix}-0")].salesforce_id.startswith("001")
+    assert not pushed[("Account", f"{prefix}-0")].salesforce_id.startswith("001Dm0")
