@@ -1,7 +1,10 @@
 """Which events a pull reads and how each is classified; shared by pushdown and streaming.
 
 Every event in the read window gets a `reason` (NULL for a good row): no user, no account,
-no or unparsable timestamp, a timestamp beyond `max_future_minutes`, a negative duration.
+no or unparsable timestamp, a timestamp beyond `max_future_minutes`, a negative duration, or
+a duration that is no number or longer than `MAX_EVENT_SECONDS` (`bad_duration`: the one
+reason whose rows are still counted, without their durations; see
+`connector.source.durations`).
 Duplicated event ids are counted by one `COUNT(*) - COUNT(DISTINCT event_id)` (skipped when
 a primary key or unique index makes them impossible); when some repeat, they are listed and
 the rollups read a de-duplicated relation in which only their copies are ranked
@@ -22,12 +25,15 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from connector.source.durations import BAD_DURATION, duration_sql
 from connector.source.relations import ARRIVAL, EVENT_COLUMNS, Relation
 from connector.source.timezones import DayBucketer
 
 #: The bad-row reason of events dated beyond the future limit (they never move the watermark).
 FUTURE_REASON = "future_timestamp"
 UNPARSABLE_REASON = "unparsable_timestamp"
+#: Reasons of rows that are counted all the same (without their durations).
+COUNTED_REASONS = (BAD_DURATION,)
 #: Bad-time reasons: their rows' days and times are not sent back (they may lie outside what
 #: Python's dates hold: a year past 9999, PostgreSQL's `infinity`).
 BAD_TIME_REASONS = (FUTURE_REASON, UNPARSABLE_REASON)
@@ -238,13 +244,19 @@ def one_relation(branches: Sequence[sa.Subquery]) -> sa.Subquery:
 
 
 def annotated(
-    ev: sa.Subquery, bucketer: DayBucketer, window: Window, where: Any = None
+    ev: sa.Subquery,
+    bucketer: DayBucketer,
+    window: Window,
+    where: Any = None,
+    duration_text: bool = False,
 ) -> sa.Subquery:
-    """Events in the window with their local day, comparable time and bad-row reason.
+    """Events in the window with their local day, comparable time, bad-row reason and
+    seconds (`seconds_v`, to sum).
 
     `where` (built from the text account id it is given) narrows the events further, to one
     partition of the accounts. On PostgreSQL the text keys use the "C" collation, so the
-    rollup can be sorted cheaply into the store's own (byte) key order.
+    rollup can be sorted cheaply into the store's own (byte) key order. `duration_text`
+    says the duration column is not of a numeric type (`Relation.duration_text`).
     """
     t = bucketer.value(ev.c.occurred_at)
     account = _keyed(as_key(ev.c.account_id), bucketer)
@@ -259,13 +271,13 @@ def annotated(
         else_=sa.literal_column(f"'{FUTURE_REASON}'"),
     )
     in_range = sa.and_(t >= earliest, t <= bucketer.param(window.future_limit))
+    seconds, duration_reason = duration_sql(ev.c.duration_seconds, bucketer.dialect, duration_text)
     reason = sa.case(
         (sa.or_(ev.c.user_id.is_(None), user == _EMPTY), sa.literal_column("'no_user'")),
         (sa.or_(ev.c.account_id.is_(None), account == _EMPTY), sa.literal_column("'no_account'")),
         (ev.c.occurred_at.is_(None), sa.literal_column("'no_timestamp'")),
         (in_range.is_not(sa.true()), bad_time),
-        (ev.c.duration_seconds < 0, sa.literal_column("'negative_duration'")),
-        else_=sa.null(),
+        else_=duration_reason,
     )
     new = (
         sa.case((bucketer.value(ev.c[ARRIVAL]) > bucketer.param(window.new_after), 1), else_=0)
@@ -282,6 +294,7 @@ def annotated(
             ev.c.occurred_at,
             t.label("occurred_v"),
             ev.c.duration_seconds,
+            seconds.label("seconds_v"),
             bucketer.day(ev.c.occurred_at, window.since, window.future_limit).label("day"),
             bucketer.value(ev.c[ARRIVAL]).label("arrival_v"),
             new.label("new"),
@@ -297,40 +310,62 @@ def _keyed(text: Any, bucketer: DayBucketer) -> Any:
     return text.collate("C") if bucketer.dialect == "postgresql" else text
 
 
+def counted(reason: Any) -> Any:
+    """Whether rows of a `reason` column are counted (a good row, or one in `COUNTED_REASONS`)."""
+    return sa.or_(reason.is_(None), reason.in_(COUNTED_REASONS))
+
+
 def sample_rows(
     conn: sa.Connection, a: sa.Subquery, bad: Mapping[str, int], unknown: Mapping[str, int]
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """Up to `SAMPLE_ROWS` rows of each bad-row reason counted in `bad` (rows per reason) and
-    of the good rows of the first `SAMPLE_UNKNOWN_ACCOUNTS` accounts of `unknown` (rows per
-    account id).
+    of the counted rows of the first `SAMPLE_UNKNOWN_ACCOUNTS` accounts of `unknown` (rows
+    per account id).
 
     The kinds with at most `SAMPLE_ROWS` rows are wanted whole, and found by one scan of the
     window: a query per kind scanned it once for each (the demo data's five kinds: 9 s of a
     24 s pull of 1 M events). Each larger kind gets a LIMIT query, which stops as soon as it
-    has its rows; sorting them all to cut each kind short would cost more.
+    has its rows; sorting them all to cut each kind short would cost more. A row of an
+    unknown account with a `bad_duration` is of both kinds, and kept under each.
     """
     some = sorted(unknown)[:SAMPLE_UNKNOWN_ACCOUNTS]
-    of_unknown = sa.and_(a.c.reason.is_(None), a.c.account_id.in_(some))
-    few = [reason for reason, n in bad.items() if n <= SAMPLE_ROWS]
-    few_conditions = [a.c.reason.in_(sorted(few))] if few else []
-    many = [(a.c.reason == reason) for reason, n in sorted(bad.items()) if n > SAMPLE_ROWS]
-    if some and sum(unknown[account] for account in some) <= SAMPLE_ROWS:
-        few_conditions.append(of_unknown)
-    elif some:
-        many.append(of_unknown)
+    kinds: dict[str, tuple[int, Any]] = {
+        reason: (n, a.c.reason == reason) for reason, n in bad.items()
+    }
+    if some:
+        n_unknown = sum(unknown[account] for account in some)
+        kinds["unknown_account"] = (
+            n_unknown,
+            sa.and_(counted(a.c.reason), a.c.account_id.in_(some)),
+        )
+    few = sorted(kind for kind, (n, _) in kinds.items() if n <= SAMPLE_ROWS)
+    many = sorted(kind for kind, (n, _) in kinds.items() if n > SAMPLE_ROWS)
     # The time as the source's own text: a sample's time may be one no Python date holds
     # (a year past 9999, `infinity`), and the quarantine shows it as read.
     cols = [
         sa.cast(a.c[c], sa.String).label(c) if c == "occurred_at" else a.c[c] for c in EVENT_COLUMNS
     ]
-    why = sa.func.coalesce(a.c.reason, sa.literal_column("'unknown_account'")).label("why_")
-    queries = [sa.select(*cols, why).where(condition).limit(SAMPLE_ROWS) for condition in many]
-    if few_conditions:
-        queries.append(sa.select(*cols, why).where(sa.or_(*few_conditions)))
     out = []
-    for query in queries:
+
+    def keep(row: Any, why: str) -> None:
+        raw = {name: row[name] for name in EVENT_COLUMNS}
+        key = raw["event_id"] or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
+        out.append((str(key), why, raw))
+
+    for kind in many:
+        query = sa.select(*cols).where(kinds[kind][1]).limit(SAMPLE_ROWS)
         for row in conn.execute(query).mappings():
-            raw = {name: row[name] for name in EVENT_COLUMNS}
-            key = raw["event_id"] or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
-            out.append((str(key), str(row["why_"]), raw))
+            keep(row, kind)
+    if few:
+        query = sa.select(*cols, a.c.reason.label("why_"))
+        query = query.where(sa.or_(*(kinds[kind][1] for kind in few)))
+        unknown_few = set(some) if "unknown_account" in few else set()
+        for row in conn.execute(query).mappings():
+            reason = row["why_"]
+            if reason in COUNTED_REASONS or reason is None:
+                if str(row["account_id"]) in unknown_few:
+                    keep(row, "unknown_account")
+                if reason is None or reason not in few:
+                    continue
+            keep(row, str(reason))
     return out

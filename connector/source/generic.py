@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from connector.config import Settings, SourceTable, where_is
 from connector.errors import ConfigError, Problem
+from connector.source.durations import duration_is_text
 from connector.source.epoch import DIALECTS as EPOCH_DIALECTS
 from connector.source.epoch import epoch_timestamp
 from connector.source.relations import (
@@ -287,13 +288,17 @@ def resolve_relation(conn: sa.Connection, settings: Settings, name: str) -> Rela
         selected.append(source_column("occurred_at", used["occurred_at"]).label(ARRIVAL))
         if "event_id" in used:
             unique_ids = _event_id_unique(conn, settings, used["event_id"])
+    query = sa.select(*selected).select_from(base).subquery(name)
     return Relation(
         name=name,
-        query=sa.select(*selected).select_from(base).subquery(name),
+        query=query,
         described=described,
         extras=extras,
         has_updated=has_updated,
         unique_ids=unique_ids,
+        duration_text=name == "events"
+        and "duration_seconds" in used
+        and duration_is_text(conn, query),
     )
 
 

@@ -49,6 +49,7 @@ from connector.source import changed_days
 from connector.source.changed_days import FUTURE_DAY, MAX_COUNTED_DAYS
 from connector.source.engine import connect_check, make_source_engine
 from connector.source.events import (
+    COUNTED_REASONS,
     FUTURE_REASON,
     EventsRead,
     EventUserTuple,
@@ -481,7 +482,7 @@ class _Puller:
                         arrival = g[7]
                         if arrival is not None and (not newest or arrival > newest[0]):
                             newest[:] = [arrival]
-                        if reason is not None:
+                        if reason is not None and reason not in COUNTED_REASONS:
                             quarantined[f"events.{reason}"] += events
                             continue
                         if account not in known:
@@ -490,12 +491,21 @@ class _Puller:
                             quarantined["events.unknown_account"] += events
                             continue
                         new += g[8]
+                        if reason is not None:  # counted, without their durations
+                            quarantined[f"events.{reason}"] += events
+                            without.append((account, user, day, module, events, None, g[9], g[10]))
+                            continue
                         yield (account, user, day, module, events, g[6], g[9], g[10])
                     report.events_read += read
                     report.events_new += new
 
+                # Events counted without their durations come in groups of their own, which
+                # may share a key with a group of good events: they are added to those rows.
+                without: list[rollups.UsageTuple] = []
                 write = rollups.add_usage if plan.added else rollups.insert_usage
                 report.rollup_rows += write(sconn, good())
+                if without:
+                    report.rollup_rows += rollups.add_usage(sconn, without)
                 return unknown
 
             def event_sink(rows: Iterator[tuple[str, date, str, int, int, Any]]) -> None:

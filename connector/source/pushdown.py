@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from connector.source.cursor import rows_in_chunks
 from connector.source.events import (
     BAD_TIME_REASONS,
+    COUNTED_REASONS,
     FUTURE_REASON,
     EventSink,
     EventsRead,
@@ -32,6 +33,7 @@ from connector.source.events import (
     annotated,
     as_day,
     as_key,
+    counted,
     one_relation,
     sample_rows,
     time_filter,
@@ -88,7 +90,7 @@ def _usage_query(a: sa.Subquery) -> sa.Select[Any]:
         _time_if_good(a.c.reason, a.c.day).label("day"),
         a.c.module,
         sa.func.count().label("events"),
-        sa.func.sum(a.c.duration_seconds).label("duration"),
+        sa.func.sum(a.c.seconds_v).label("duration"),
         _time_if_good(a.c.reason, sa.func.max(a.c.arrival_v)).label("max_arrival"),
         sa.func.sum(a.c.new).label("new"),
         _time_if_good(a.c.reason, sa.func.min(a.c.occurred_v)).label("first_v"),
@@ -108,7 +110,7 @@ def _event_query(src: Any) -> sa.Select[Any]:
             _count32(sa.func.sum(src.c.n) if "n" in src.c else sa.func.count()).label("n"),
             sa.func.min(src.c.first_v if "first_v" in src.c else src.c.occurred_v).label("first_v"),
         )
-        .where(src.c.reason.is_(None))
+        .where(counted(src.c.reason))
         .group_by(src.c.account_id, src.c.day, src.c.event, src.c.user_id)
         .subquery("per_user")
     )
@@ -132,7 +134,7 @@ def _event_query_one_step(src: sa.Subquery, users_of: date | None = None) -> sa.
     `_newest_day_apart`), so the users per event name a later read adds to come from the
     same scan; a pass of its own, through the event time's index, cost 7 s at 10 M events
     where rows lie in random order. Otherwise `user` is NULL."""
-    good = src.c.reason.is_(None)
+    good = counted(src.c.reason)
     user = sa.null() if users_of is None else sa.case((src.c.day == users_of, src.c.user_id))
     return (
         sa.select(
@@ -184,7 +186,7 @@ def _user_query(a: sa.Subquery) -> sa.Select[Any]:
             sa.func.count().label("events"),
             sa.func.min(a.c.occurred_v).label("first_v"),
         )
-        .where(a.c.reason.is_(None))
+        .where(counted(a.c.reason))
         .group_by(a.c.account_id, a.c.day, a.c.event, a.c.user_id)
     )
 
@@ -231,7 +233,7 @@ def single_pass_query(
     def grouped(a: sa.Subquery) -> sa.Select[Any]:
         aggregates = [
             _count32(sa.func.count()).label("n"),
-            sa.func.sum(a.c.duration_seconds).label("duration"),
+            sa.func.sum(a.c.seconds_v).label("duration"),
             sa.func.min(a.c.occurred_v).label("first_v"),
             sa.func.max(a.c.occurred_v).label("last_v"),
         ]
@@ -284,7 +286,7 @@ def single_pass_query(
             )
         )
     if users is not None:
-        good = fine.c.reason.is_(None)
+        good = counted(fine.c.reason)
         if users == "last_day":
             newest = sa.select(sa.func.max(fine.c.day)).where(good).scalar_subquery()
             good = sa.and_(good, fine.c.day == newest)
@@ -339,7 +341,8 @@ def read_pushdown(
     tune_session(conn)
     branches = unique_events(conn, rel, bucketer, window, read)
     ev = one_relation(branches)
-    a = annotated(ev, bucketer, window)
+    text = rel.duration_text
+    a = annotated(ev, bucketer, window, duration_text=text)
     raw_max: list[Any] = []
     unknown: Counter[str] = Counter()
     streamed = conn.execution_options(stream_results=True, yield_per=chunk_size)
@@ -453,7 +456,7 @@ def read_pushdown(
         all_new = window.new_after is None
 
         def rollup(where: Any = None) -> sa.CompoundSelect[Any]:
-            sources = [annotated(b, bucketer, window, where) for b in branches]
+            sources = [annotated(b, bucketer, window, where, text) for b in branches]
             return single_pass_query(sources, arrival_is_event_time, all_new, users)
 
         if partitions == 1:
@@ -475,9 +478,9 @@ def read_pushdown(
             query_of: Callable[[sa.Subquery], sa.Select[Any]], within: Window
         ) -> Iterator[Any]:
             if partitions == 1:
-                yield from streamed.execute(query_of(annotated(ev, bucketer, within)))
+                yield from streamed.execute(query_of(annotated(ev, bucketer, within, None, text)))
                 return
-            parts = [annotated(ev, bucketer, within, partition(k)) for k in range(partitions)]
+            parts = [annotated(ev, bucketer, within, partition(k), text) for k in range(partitions)]
             queries = [query_of(part) for part in parts]
             fanned = fan_out(conn.engine, queries, tune_session, chunk_size, split.concurrency)
             with closing(fanned) as results:
@@ -489,7 +492,7 @@ def read_pushdown(
         def good_days(groups: Iterator[UsageGroup]) -> Iterator[UsageGroup]:
             for g in groups:
                 if (
-                    g.reason is None
+                    (g.reason is None or g.reason in COUNTED_REASONS)
                     and g.day is not None
                     and (not newest_day or g.day > newest_day[0])
                 ):

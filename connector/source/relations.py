@@ -76,6 +76,7 @@ class Relation:
     has_updated: bool = False  # an `updated_at` column is present
     unique_ids: bool = False  # events: event_id is unique by constraint (no duplicate check)
     arrival_is_event_time: bool = True  # events: ARRIVAL is the event time itself
+    duration_text: bool = False  # events: duration_seconds is not of a numeric type
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from connector.source.events import COUNTED_REASONS
 from connector.store.remedies import quarantine_remedy
 
 #: A pull that sets aside at least this share of the events it read (and at least
@@ -62,7 +63,7 @@ def mostly_quarantined(report: PullReport) -> str | None:
     by_reason = {
         key.removeprefix("events."): n
         for key, n in report.quarantined.items()
-        if key.startswith("events.")
+        if key.startswith("events.") and key.removeprefix("events.") not in COUNTED_REASONS
     }
     bad = sum(by_reason.values())
     if report.events_read < _MOSTLY_MIN_EVENTS or bad < report.events_read * MOSTLY_QUARANTINED:

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from connector.source.durations import classify_duration
 from connector.source.events import (
+    COUNTED_REASONS,
     EARLIEST_EVENT,
     FUTURE_REASON,
     LATEST_EVENT,
@@ -55,7 +57,16 @@ def _guarded(ev: sa.Subquery, bucketer: DayBucketer) -> list[Any]:
     return [*cols, side.label(_SIDE), text.label(_TEXT)]
 
 
-def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None]:
+def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None, float | None]:
+    """The row's bad-row reason (None for a good row), its time and the seconds to count."""
+    reason, at = _time_reason(row, future_limit)
+    if reason is not None:
+        return reason, at, None
+    seconds, duration_reason = classify_duration(row.duration_seconds)
+    return duration_reason, at, seconds
+
+
+def _time_reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | None]:
     if row.user_id is None or str(row.user_id).strip() == "":
         return "no_user", None  # anonymous: first, as it usually also lacks the account
     if row.account_id is None or str(row.account_id).strip() == "":
@@ -72,9 +83,16 @@ def _reason(row: Any, future_limit: datetime) -> tuple[str | None, datetime | No
     assert at is not None
     if at > future_limit:
         return FUTURE_REASON, at
-    if row.duration_seconds is not None and row.duration_seconds < 0:
-        return "negative_duration", at
     return None, at
+
+
+def _sample(row: Any, reason: str) -> tuple[str, str, dict[str, Any]]:
+    """A streamed row as the quarantine keeps it (a time no Python date holds as its text)."""
+    raw = {k: v for k, v in row._mapping.items() if k not in (ARRIVAL, _SIDE, _TEXT)}
+    if row._mapping[_TEXT] is not None:
+        raw["occurred_at"] = row._mapping[_TEXT]
+    key = raw.get("event_id") or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
+    return str(key), reason, raw
 
 
 def _instant(value: Any) -> datetime | None:
@@ -99,7 +117,8 @@ def read_streaming(
     read = EventsRead()
     ev = one_relation(unique_events(conn, rel, bucketer, window, read))
     query = sa.select(*_guarded(ev, bucketer)).where(time_filter(ev, bucketer, window))
-    usage: dict[tuple[str, str, date, str], list[Any]] = {}
+    # Keyed by account, user, day, module and reason (None, or one of `COUNTED_REASONS`).
+    usage: dict[tuple[str, str, date, str, str | None], list[Any]] = {}
     named: dict[tuple[str, date, str], tuple[list[int], set[str]]] = {}
     samples: Counter[str] = Counter()
     max_arrival: datetime | None = None
@@ -110,8 +129,11 @@ def read_streaming(
     # per day and move the watermark like good rows (except those dated in the future).
     bad: dict[tuple[str, date | None], list[Any]] = {}
     for row in result:
-        reason, at = _reason(row, window.future_limit)
-        if reason is not None:
+        reason, at, seconds = _reason(row, window.future_limit)
+        if reason in COUNTED_REASONS and samples[reason] < SAMPLE_ROWS:
+            samples[reason] += 1
+            read.samples.append(_sample(row, reason))
+        if reason is not None and reason not in COUNTED_REASONS:
             read.bad[reason] += 1
             when = at if at is not None else _instant(row.occurred_at)
             slot = bad.setdefault(
@@ -127,14 +149,7 @@ def read_streaming(
                     last_id = None if row.event_id is None else str(row.event_id)
             if samples[reason] < SAMPLE_ROWS:
                 samples[reason] += 1
-                raw = {k: v for k, v in row._mapping.items() if k not in (ARRIVAL, _SIDE, _TEXT)}
-                if row._mapping[_TEXT] is not None:
-                    raw["occurred_at"] = row._mapping[_TEXT]
-                key = (
-                    raw.get("event_id")
-                    or f"{raw['account_id']}|{raw['user_id']}|{raw['occurred_at']}"
-                )
-                read.samples.append((str(key), reason, raw))
+                read.samples.append(_sample(row, reason))
             continue
         assert at is not None
         try:
@@ -145,16 +160,16 @@ def read_streaming(
         day = local_day(at, zone)
         module = "" if row.module is None else str(row.module)
         event = "" if row.event is None else str(row.event)
-        slot = usage.get((account, user, day, module))
+        slot = usage.get((account, user, day, module, reason))
         if slot is None:
-            slot = usage[(account, user, day, module)] = [0, None, 0, arrival, at, at]
+            slot = usage[(account, user, day, module, reason)] = [0, None, 0, arrival, at, at]
         slot[0] += 1
         if at < slot[4]:
             slot[4] = at
         if at > slot[5]:
             slot[5] = at
-        if row.duration_seconds is not None:
-            slot[1] = (slot[1] or 0.0) + float(row.duration_seconds)
+        if seconds is not None:
+            slot[1] = (slot[1] or 0.0) + seconds
         if new_after is None or arrival > new_after:
             slot[2] += 1
         if arrival > slot[3]:
@@ -181,7 +196,7 @@ def read_streaming(
 
     def groups() -> Iterator[UsageGroup]:
         yield from bad_groups
-        for (account, user, day, module), (
+        for (account, user, day, module, reason), (
             events,
             seconds,
             new,
@@ -190,7 +205,7 @@ def read_streaming(
             last,
         ) in usage.items():
             yield UsageGroup(
-                None, account, user, day, module, events, seconds, newest, new, first, last
+                reason, account, user, day, module, events, seconds, newest, new, first, last
             )
 
     unknown = usage_sink(groups())

@@ -91,6 +91,11 @@ _BY_QUARANTINE_REASON = {
     "not counted: check the clock and time zone of what writes the events",
     "negative_duration": "duration_seconds is negative and the event was not counted: correct "
     "the value (null if unknown)",
+    "bad_duration": "duration_seconds is not a number of seconds, or is longer than one day "
+    "(86,400 s) for a single event: the event was counted without a duration, so it adds "
+    "nothing to time spent; correct the value (null if unknown), map a numeric column with "
+    "source.tables.events.columns.duration_seconds, or convert milliseconds to seconds in a "
+    "custom select (source.tables.events.select)",
     "duplicate_event_id": "the event id is stored more than once: the earliest copy was "
     "counted and the others left out; nothing to do unless the copies are different events",
     "no_account_id": "the account row has no account_id and was left out: fill it in",

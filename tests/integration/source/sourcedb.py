@@ -38,6 +38,7 @@ class SourceDB:
         extra_account_columns: bool = True,
         updated_at: bool = False,
         licenses_type: Any = sa.Integer,
+        duration_type: Any = sa.Float,
     ) -> None:
         md = sa.MetaData(schema=self.schema)
         account_cols = [
@@ -73,7 +74,7 @@ class SourceDB:
             sa.Column("event", sa.String(128)),
             sa.Column("module", sa.String(64)),
             sa.Column("occurred_at", sa.DateTime),
-            sa.Column("duration_seconds", sa.Float),
+            sa.Column("duration_seconds", duration_type),
         )
         md.create_all(self.engine)
         self.metadata = md

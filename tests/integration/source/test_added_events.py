@@ -330,3 +330,31 @@ def test_a_pull_that_fails_while_adding_leaves_the_store_as_it_was(
     again = pull_at(sqlite_source, sqlite_store, NOW + timedelta(minutes=6))
     assert again.added_after == mark
     check(sqlite_store, [*events, *batch])
+
+
+def test_new_events_with_bad_durations_are_added_without_them(
+    source_db: SourceDB, sqlite_store: sa.Engine
+) -> None:
+    events = history(200)
+    seeded(source_db, events)
+    mark = pull_at(source_db, sqlite_store, NOW).watermark
+    assert mark is not None
+
+    # Past the watermark, on the rows of a user's day and module that hold events already:
+    # two with a duration longer than a day, one good beside them.
+    user = int(events[-1]["user_id"][1:])
+    batch = [
+        event("long1", mark + timedelta(minutes=1), user, "login", duration_seconds=1e9),
+        event("ok", mark + timedelta(minutes=2), user, "login", duration_seconds=30.0),
+        event("long2", mark + timedelta(minutes=3), user, "export_started", duration_seconds=1e9),
+    ]
+    source_db.insert("events", batch)
+    second = pull_at(source_db, sqlite_store, NOW + timedelta(minutes=10))
+
+    assert (second.added_after, second.events_new) == (mark, 3)
+    assert second.quarantined == {"events.bad_duration": 2}
+    counted = [
+        *events,
+        *({**e, "duration_seconds": None} if e["event_id"] != "ok" else e for e in batch),
+    ]
+    check(sqlite_store, counted)

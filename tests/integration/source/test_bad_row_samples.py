@@ -55,3 +55,41 @@ def test_rare_kinds_are_kept_whole_and_frequent_ones_sampled(
         "negative_duration": 3,
         "unknown_account": min(unknown_rows, SAMPLE_ROWS),
     }
+
+
+@pytest.mark.parametrize("mode", ["always", "never"])
+@pytest.mark.parametrize("bad_durations", [2, SAMPLE_ROWS + 20])
+def test_events_with_bad_durations_are_sampled_though_counted(
+    source_db: SourceDB, sqlite_store: sa.Engine, bad_durations: int, mode: str
+) -> None:
+    rows = [
+        *make_events(30, seed=6),
+        *_bad(bad_durations, "long", duration_seconds=1e9),
+        *_bad(3, "neg", duration_seconds=-1.0),
+        # An unknown account's event with a bad duration is of both kinds.
+        *_bad(1, "zz", account_id="zz", duration_seconds=1e9),
+    ]
+    seeded(source_db, rows)
+
+    report = pull(source_db.settings("UTC", pushdown=mode), sqlite_store)
+
+    # Only events that are counted report their bad durations; the unknown account's is not.
+    assert report.quarantined == {
+        "events.bad_duration": bad_durations,
+        "events.negative_duration": 3,
+        "events.unknown_account": 1,
+    }
+    assert report.events_read == len(rows)
+    assert _kept(sqlite_store) == {
+        "bad_duration": min(bad_durations + 1, SAMPLE_ROWS),
+        "negative_duration": 3,
+        "unknown_account": 1,
+    }
+    with sqlite_store.connect() as conn:
+        raw = conn.execute(
+            sa.text(
+                "SELECT raw FROM quarantine WHERE row_key = 'long0' AND reason = 'bad_duration'"
+            )
+        ).scalar()
+    assert raw is not None
+    assert "1000000000" in raw  # the value as read, not the NULL counted
