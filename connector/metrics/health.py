@@ -8,13 +8,12 @@ for the evaluation day only (the history keeps ranks), in words a sales rep can 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from connector.metrics.frame import Frame
-from connector.metrics.rules.compile import Expression
 from connector.metrics.rules.evaluate import Vec, is_null
 from connector.metrics.rules.model import REASON_MAX, HealthModel, ParentRollup, RuleSet
 from connector.metrics.rules.names import HEALTH_RANK, METRICS
@@ -181,19 +180,6 @@ def roll_up_parents(
     return out
 
 
-def _health_expressions(model: HealthModel) -> Iterator[Expression]:
-    if model.applies_to:
-        yield model.applies_to
-    for p in model.profiles:
-        if p.when:
-            yield p.when
-        for c in p.checks:
-            yield from (e for e in (c.good, c.poor) if e)
-        for r in p.rules:
-            if r.when:
-                yield r.when
-
-
 def _metric_window(name: str, rules: RuleSet) -> int:
     if name not in METRICS:
         return 0
@@ -208,7 +194,7 @@ def health_window_days(rules: RuleSet) -> int:
     longest window of the health rules (functions like active_days(7, 7) and the metrics they
     name). A rank on a day with less usage history behind it is judged on part of a window."""
     days = 1
-    for expr in _health_expressions(rules.health):
+    for expr in rules.health.expressions():
         days = max(days, expr.needs.lookback_days)
         days = max([days, *(_metric_window(w, rules) for w in _WORD.findall(expr.source))])
     for p in rules.health.profiles:

@@ -69,6 +69,19 @@ class HealthModel:
     profiles: tuple[HealthProfile, ...]
     rollup: ParentRollup = field(default_factory=ParentRollup)
 
+    def expressions(self) -> Iterator[Expression]:
+        """Every expression that decides a health rank."""
+        if self.applies_to:
+            yield self.applies_to
+        for p in self.profiles:
+            if p.when:
+                yield p.when
+            for c in p.checks:
+                yield from (e for e in (c.good, c.poor) if e)
+            for r in p.rules:
+                if r.when:
+                    yield r.when
+
 
 @dataclass(frozen=True)
 class LevelRule:
@@ -157,17 +170,7 @@ class RuleSet:
 
     def expressions(self) -> Iterator[Expression]:
         """Every expression in the rule set."""
-        h = self.health
-        if h.applies_to:
-            yield h.applies_to
-        for p in h.profiles:
-            if p.when:
-                yield p.when
-            for c in p.checks:
-                yield from (e for e in (c.good, c.poor) if e)
-            for r in p.rules:
-                if r.when:
-                    yield r.when
+        yield from self.health.expressions()
         yield from (r.when for r in self.risk.rules)
         yield from (r.when for r in self.lifecycle.overrides)
         yield from (t.when for t in self.tags)
