@@ -4,20 +4,19 @@ decided on every run; a Lead converted after it was matched fails once, not ever
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from connector.demo.tour import DEMO_SEED, DemoResult, run_demo
+from connector.demo.tour import DemoResult, run_demo
 from connector.mapping.check import run_check
 from connector.mapping.provision import provision
 from connector.pipeline import RunReport, run
 from connector.salesforce.client import SalesforceClient
 from connector.sandbox.client_settings import settings_for
-from connector.sandbox.harness import RunningSandbox, running_sandbox
+from connector.sandbox.harness import RunningSandbox
 
 LEAD_FIELDS = ("Engagement_Score__c", "Lifecycle_Stage__c", "Engaged_Evaluation__c")
 
@@ -25,12 +24,6 @@ LEAD_FIELDS = ("Engagement_Score__c", "Lifecycle_Stage__c", "Engaged_Evaluation_
 @pytest.fixture
 def demo(tmp_path: Path) -> DemoResult:
     return run_demo(tmp_path / "demo", accounts=40, days=40)
-
-
-@pytest.fixture
-def org(demo: DemoResult) -> Iterator[RunningSandbox]:
-    with running_sandbox(demo.folder / "sandbox", seed=DEMO_SEED) as sb:
-        yield sb
 
 
 def settings(demo: DemoResult, sb: RunningSandbox, **salesforce: Any):

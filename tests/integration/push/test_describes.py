@@ -4,7 +4,6 @@ field or picklist value just made (by `provision --apply` or by hand in Setup)."
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from connector import clock
-from connector.demo.tour import DEMO_SEED, DemoResult, run_demo
+from connector.demo.tour import DemoResult, run_demo
 from connector.mapping.provision import provision
 from connector.plan.model import Plan
 from connector.push.run import make_plan
 from connector.salesforce.client import SalesforceClient
 from connector.sandbox.client_settings import settings_for
-from connector.sandbox.harness import RunningSandbox, running_sandbox
+from connector.sandbox.harness import RunningSandbox
 from connector.store import pushlog
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
@@ -27,12 +26,6 @@ MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 @pytest.fixture
 def demo(tmp_path: Path) -> DemoResult:
     return run_demo(tmp_path / "demo", accounts=40, days=40)
-
-
-@pytest.fixture
-def org(demo: DemoResult) -> Iterator[RunningSandbox]:
-    with running_sandbox(demo.folder / "sandbox", seed=DEMO_SEED) as sb:
-        yield sb
 
 
 def settings(demo: DemoResult, sb: RunningSandbox, **sections: Any):

@@ -4,18 +4,17 @@ first, the External ID otherwise."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from connector.demo.population import salesforce_account_id
-from connector.demo.tour import DEMO_SEED, DemoResult, run_demo
+from connector.demo.tour import DemoResult, run_demo
 from connector.pipeline import run
 from connector.salesforce.client import SalesforceClient
 from connector.sandbox.client_settings import settings_for
-from connector.sandbox.harness import RunningSandbox, running_sandbox
+from connector.sandbox.harness import RunningSandbox
 
 EXT = "Product_Account_Id__c"
 
@@ -23,12 +22,6 @@ EXT = "Product_Account_Id__c"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     return run_demo(tmp_path_factory.mktemp("matching") / "demo", accounts=50, days=40)
-
-
-@pytest.fixture
-def org(demo: DemoResult) -> Iterator[RunningSandbox]:
-    with running_sandbox(demo.folder / "sandbox", seed=DEMO_SEED) as sb:
-        yield sb
 
 
 def settings(demo: DemoResult, sb: RunningSandbox, **salesforce: Any):
