@@ -103,10 +103,12 @@ def render(result: DemoResult) -> RenderableType:
     )
     skipped = report.plan.skipped if report.plan else ()
     seeded = result.seeded
+    accounts = push.unmatched.get("Account", 0) if push else 0
+    leads = sum(1 for s in skipped if s.sobject == "Lead")
     notes = [
-        f"Unmatched: {push.unmatched.get('Account', 0) if push else 0} Accounts have no record in "
-        f"the org ({seeded.left_out} were left out of it on purpose) and "
-        f"{sum(1 for s in skipped if s.sobject == 'Lead')} trial users no open Lead "
+        f"Unmatched: {_count(accounts, 'Account has', 'Accounts have')} no record in the org "
+        f"({seeded.left_out} left out of it on purpose) and "
+        f"{_count(leads, 'trial user has', 'trial users have')} no open Lead "
         f"({seeded.converted} converted); `connector status` lists them.",
     ]
     parts.append(Text("\n".join(notes), style="dim"))
@@ -130,3 +132,7 @@ def render(result: DemoResult) -> RenderableType:
         )
     )
     return Group(*parts)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,9 @@ def test_the_demo_command_runs(
     assert code == 0
     assert "Demo finished" in out
     assert "Tasks for the success team" in out
+    said = " ".join(out.split())
+    assert re.search(r"Unmatched: \d+ Accounts? ha(s|ve) no record in the org", said), said
+    assert re.search(r"\d+ trial users? ha(s|ve) no open Lead", said), said
     # The config it wrote names its files absolutely: it works from any other folder.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
