@@ -210,14 +210,22 @@ def demo_data(
     console.print(table)
 
 
-def _store_engine(config: Path | None) -> tuple[Settings, sa.Engine]:
-    """Load the configuration, set up logging, and open the store it names."""
+def _settings(config: Path | None) -> Settings:
+    """Load the configuration and set up logging (secrets redacted from every line)."""
     from connector.logs import add_secrets, configure
-    from connector.store.engine import make_store_engine
 
     settings = load_settings(config)
     configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
     add_secrets(settings.secrets())
+    return settings
+
+
+def _store_engine(config: Path | None) -> tuple[Settings, sa.Engine]:
+    """Load the configuration, set up logging, and open the store it names as it is (the
+    `db` commands and `status` work on stores at any revision)."""
+    from connector.store.engine import make_store_engine
+
+    settings = _settings(config)
     return settings, make_store_engine(settings.store.url)
 
 
@@ -302,7 +310,7 @@ def quarantine(
     from connector.store import bookkeeping
     from connector.store.quarantine_view import entry_dict, render_quarantine
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     only = stream.value if stream is not None else None
     rows = bookkeeping.quarantined_rows(engine, reason=reason, stream=only, limit=limit)
@@ -327,7 +335,7 @@ def pull(
     from connector.source.pull import pull as run_pull
     from connector.source.pull_view import pull_progress, render_summary
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     if as_json:
         report = run_pull(settings, engine, full=full)
@@ -382,14 +390,11 @@ def provision(
 ) -> None:
     """List (and with --apply create) the custom fields, picklist values and field access
     the mappings need."""
-    from connector.logs import add_secrets, configure
     from connector.mapping.provision import provision as run_provision
     from connector.mapping.report import print_result
     from connector.salesforce.client import SalesforceClient
 
-    settings = load_settings(config)
-    configure(settings.logging.level, settings.logging.format, stream=sys.stderr)
-    add_secrets(settings.secrets())
+    settings = _settings(config)
     with SalesforceClient(settings) as client:
         result = run_provision(settings, client, apply=apply)
     print_result(console, result)
@@ -450,7 +455,7 @@ def plan(
     from connector.salesforce.client import SalesforceClient
     from connector.scoring import run_scoring
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     when = _parse_as_of(as_of) or clock.now()
     run_scoring(engine, settings, when)
@@ -474,7 +479,7 @@ def sync(
     from connector.pipeline import run as run_pipeline
     from connector.run_view import run_progress, summary
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     with run_progress(err_console) as progress:
         report = run_pipeline(settings, "sync", as_of=_parse_as_of(as_of), progress=progress,
                               force=force)
@@ -503,7 +508,7 @@ def verify(
     from connector.push.verify_view import render
     from connector.salesforce.client import SalesforceClient
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     with SalesforceClient(settings) as client:
         report = run_verify(settings, engine, client, repair=repair, run_id=new_run_id())
@@ -541,7 +546,7 @@ def report(
     from connector.report import build_report, render_html, render_report
     from connector.scoring import run_scoring
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     if score:
         run_scoring(engine, settings, _parse_as_of(as_of) or clock.now())
@@ -568,7 +573,7 @@ def run_command(config: ConfigOption = None) -> None:
     /metrics, and share the store safely with other daemons. Stops cleanly on SIGTERM/Ctrl-C."""
     from connector.daemon import run_daemon
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     run_daemon(settings, config, console)
 
 
@@ -586,7 +591,7 @@ def account(
     from connector.profile import account_profile
     from connector.profile_view import render
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     engine = open_store(settings)
     profile = account_profile(engine, settings, account_id, _parse_as_of(as_of) or clock.now())
     if as_json:
@@ -612,7 +617,7 @@ FollowTarget = Annotated[
 def _alerts_store(config: Path | None) -> tuple[Settings, sa.Engine]:
     from connector.pipeline import open_store
 
-    settings, _ = _store_engine(config)
+    settings = _settings(config)
     return settings, open_store(settings)
 
 
