@@ -9,7 +9,7 @@ import typer
 
 from connector import cli
 
-SETS_UP_LOGGING = ("_store_engine(", "_alerts_store(", "add_secrets(")
+SETS_UP_LOGGING = ("_settings(", "_store_engine(", "_alerts_store(", "add_secrets(")
 
 
 def _commands(app: typer.Typer) -> list[tuple[str, object]]:
